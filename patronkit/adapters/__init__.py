@@ -1,0 +1,1 @@
+"""One package per storefront platform, each implementing core's ports."""

@@ -1,0 +1,1 @@
+"""Shopify: install flows, webhooks, GraphQL Admin client, mapping, and a simulator."""

@@ -1,0 +1,1 @@
+"""Moves changes between storefronts and core: inbox, outbox, import, reconcile."""

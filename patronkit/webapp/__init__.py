@@ -1,0 +1,1 @@
+"""Flask: install/auth flows, admin pages, storefront widget API, webhook endpoints."""

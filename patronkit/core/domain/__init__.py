@@ -1,0 +1,1 @@
+"""The domain model: plain dataclasses and functions, no I/O."""

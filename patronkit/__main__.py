@@ -1,0 +1,3 @@
+from patronkit.cli import main
+
+main()

@@ -1,0 +1,78 @@
+"""Small value rules shared by the model: emails, phones, timestamps, slugs."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+import phonenumbers
+
+from patronkit.core.domain.errors import InvalidEmail, InvalidPhone, InvalidValue, NaiveDatetime
+
+# Deliberately simple: one @, a dot in the domain, no spaces. Full RFC 5322 accepts addresses
+# no storefront would, and the platforms validate deliverability themselves.
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+_SLUG = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
+_MAX_EMAIL = 254
+
+# Providers that ignore dots in the local part; used only to flag likely duplicates.
+_DOT_BLIND_DOMAINS = {"gmail.com": "gmail.com", "googlemail.com": "gmail.com"}
+
+
+def normalize_email(value: str) -> str:
+    """Lower-case and trim an email address, or raise InvalidEmail."""
+    if not isinstance(value, str):
+        raise InvalidEmail(f"email must be a string, got {type(value).__name__}")
+    email = value.strip().lower()
+    if len(email) > _MAX_EMAIL or not _EMAIL.match(email):
+        raise InvalidEmail("not a valid email address")
+    return email
+
+
+def canonical_email(email: str) -> str:
+    """The address with plus-tags dropped (and dots, for dot-blind providers).
+
+    Two customers with the same canonical email are probably one person; we flag, never merge.
+    """
+    local, _, domain = normalize_email(email).partition("@")
+    local = local.split("+", 1)[0]
+    if domain in _DOT_BLIND_DOMAINS:
+        domain = _DOT_BLIND_DOMAINS[domain]
+        local = local.replace(".", "")
+    return f"{local}@{domain}"
+
+
+def normalize_phone(value: str, default_region: str | None = None) -> str:
+    """E.164 form of a phone number, or raise InvalidPhone.
+
+    Numbers without a country code need `default_region` (ISO 3166 alpha-2, e.g. "GB").
+    """
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidPhone("phone must be a non-empty string")
+    try:
+        parsed = phonenumbers.parse(value, default_region)
+    except phonenumbers.NumberParseException as exc:
+        raise InvalidPhone(f"not a phone number: {exc}") from None
+    if not phonenumbers.is_valid_number(parsed):
+        raise InvalidPhone("not a valid phone number")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def require_aware(value: datetime, name: str) -> datetime:
+    """The timestamp in UTC; naive timestamps are refused because they cannot be ordered."""
+    if not isinstance(value, datetime):
+        raise NaiveDatetime(f"{name} must be a datetime, got {type(value).__name__}")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise NaiveDatetime(f"{name} has no timezone; give it one (UTC if unsure)")
+    return value.astimezone(UTC)
+
+
+def require_slug(value: str, name: str) -> str:
+    """A short lower-case identifier such as a platform key or a consent purpose."""
+    if not isinstance(value, str) or not _SLUG.match(value):
+        raise InvalidValue(f"{name} must be a lower-case identifier (a-z, 0-9, _ or -)")
+    return value
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,230 @@
+"""Ports: what the service layer needs from storage, as abstract classes.
+
+Every repository but the merchant directory is bound to one merchant when it is made, and
+filters every query by it: there is no call that can reach another merchant's rows.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Self
+from uuid import UUID
+
+from patronkit.core.domain.consent import Channel
+from patronkit.core.domain.customer import Customer, CustomerMerge, DuplicateFlag
+from patronkit.core.domain.errors import NotFound, ScopeViolation
+from patronkit.core.domain.events import DomainEvent
+from patronkit.core.domain.merchant import Merchant, ShopConnection
+from patronkit.core.domain.order import OrderSummary
+from patronkit.core.domain.referral import ReferralCode
+from patronkit.core.domain.wording import ConsentWording
+
+
+class MerchantDirectory(abc.ABC):
+    """The only unscoped port: find a tenant, or the shop a webhook came from."""
+
+    @abc.abstractmethod
+    def add(self, merchant: Merchant) -> None: ...
+
+    @abc.abstractmethod
+    def find(self, merchant_id: UUID) -> Merchant | None: ...
+
+    def get(self, merchant_id: UUID) -> Merchant:
+        merchant = self.find(merchant_id)
+        if merchant is None:
+            raise NotFound("no such merchant")
+        return merchant
+
+    @abc.abstractmethod
+    def shop_by_domain(self, platform: str, domain: str) -> ShopConnection | None:
+        """The connection for a store, whichever merchant owns it (for routing inbound calls)."""
+
+
+class ScopedRepository(abc.ABC):  # noqa: B024 - shared base of the abstract repositories
+    def __init__(self, merchant_id: UUID) -> None:
+        self.merchant_id = merchant_id
+
+    def _check(self, owner: UUID) -> None:
+        if owner != self.merchant_id:
+            raise ScopeViolation("that object belongs to another merchant")
+
+
+class ShopRepository(ScopedRepository):
+    @abc.abstractmethod
+    def add(self, shop: ShopConnection) -> None: ...
+
+    @abc.abstractmethod
+    def find(self, shop_id: UUID) -> ShopConnection | None: ...
+
+    @abc.abstractmethod
+    def list(self) -> list[ShopConnection]: ...
+
+    def get(self, shop_id: UUID) -> ShopConnection:
+        shop = self.find(shop_id)
+        if shop is None:
+            raise NotFound("no such shop connection")
+        return shop
+
+
+class CustomerRepository(ScopedRepository):
+    def __init__(self, merchant_id: UUID) -> None:
+        super().__init__(merchant_id)
+        self.seen: set[Customer] = set()
+
+    def add(self, customer: Customer) -> None:
+        self._check(customer.merchant_id)
+        self._add(customer)
+        self.seen.add(customer)
+
+    def find(self, customer_id: UUID) -> Customer | None:
+        return self._track(self._find(customer_id))
+
+    def get(self, customer_id: UUID) -> Customer:
+        customer = self.find(customer_id)
+        if customer is None:
+            raise NotFound("no such customer")
+        return customer
+
+    def by_email(self, email: str) -> Customer | None:
+        return self._track(self._by_email(email))
+
+    def by_link(self, shop_id: UUID, remote_id: str) -> Customer | None:
+        return self._track(self._by_link(shop_id, remote_id))
+
+    def search(self, text: str, limit: int = 50, offset: int = 0) -> list[Customer]:
+        return [self._track_one(c) for c in self._search(text, limit, offset)]
+
+    def likely_duplicates_of(self, customer: Customer) -> list[Customer]:
+        self._check(customer.merchant_id)
+        return [self._track_one(c) for c in self._likely_duplicates_of(customer)]
+
+    def _track(self, customer: Customer | None) -> Customer | None:
+        return None if customer is None else self._track_one(customer)
+
+    def _track_one(self, customer: Customer) -> Customer:
+        self.seen.add(customer)
+        return customer
+
+    @abc.abstractmethod
+    def _add(self, customer: Customer) -> None: ...
+
+    @abc.abstractmethod
+    def _find(self, customer_id: UUID) -> Customer | None: ...
+
+    @abc.abstractmethod
+    def _by_email(self, email: str) -> Customer | None: ...
+
+    @abc.abstractmethod
+    def _by_link(self, shop_id: UUID, remote_id: str) -> Customer | None: ...
+
+    @abc.abstractmethod
+    def _search(self, text: str, limit: int, offset: int) -> Sequence[Customer]: ...
+
+    @abc.abstractmethod
+    def _likely_duplicates_of(self, customer: Customer) -> Sequence[Customer]: ...
+
+    @abc.abstractmethod
+    def count(self) -> int: ...
+
+
+class WordingRepository(ScopedRepository):
+    @abc.abstractmethod
+    def add(self, wording: ConsentWording) -> None: ...
+
+    @abc.abstractmethod
+    def find(self, wording_id: UUID) -> ConsentWording | None: ...
+
+    @abc.abstractmethod
+    def latest(self, channel: Channel, purpose: str, locale: str) -> ConsentWording | None: ...
+
+    @abc.abstractmethod
+    def list(self) -> list[ConsentWording]: ...
+
+
+class ReferralCodeRepository(ScopedRepository):
+    @abc.abstractmethod
+    def add(self, code: ReferralCode) -> None: ...
+
+    @abc.abstractmethod
+    def by_code(self, code: str) -> ReferralCode | None: ...
+
+    @abc.abstractmethod
+    def for_customer(self, customer_id: UUID) -> ReferralCode | None: ...
+
+
+class OrderRepository(ScopedRepository):
+    @abc.abstractmethod
+    def add(self, order: OrderSummary) -> None: ...
+
+    @abc.abstractmethod
+    def by_remote_id(self, shop_id: UUID, remote_id: str) -> OrderSummary | None: ...
+
+    @abc.abstractmethod
+    def for_customer(self, customer_id: UUID) -> list[OrderSummary]: ...
+
+
+class AuditRepository(ScopedRepository):
+    """Duplicate flags and merge records: what support needs to explain a customer's history."""
+
+    @abc.abstractmethod
+    def flag(self, flag: DuplicateFlag) -> None: ...
+
+    @abc.abstractmethod
+    def open_flags(self) -> list[DuplicateFlag]: ...
+
+    @abc.abstractmethod
+    def record_merge(self, merge: CustomerMerge) -> None: ...
+
+    @abc.abstractmethod
+    def merges(self) -> list[CustomerMerge]: ...
+
+
+@dataclass(frozen=True)
+class Tenant:
+    """All repositories of one merchant, as one unit of work sees them."""
+
+    merchant_id: UUID
+    shops: ShopRepository
+    customers: CustomerRepository
+    wordings: WordingRepository
+    referral_codes: ReferralCodeRepository
+    orders: OrderRepository
+    audit: AuditRepository
+
+
+class UnitOfWork(abc.ABC):
+    """One transaction. Nothing is written unless `commit` is called; leaving rolls back."""
+
+    merchants: MerchantDirectory
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.rollback()
+
+    @abc.abstractmethod
+    def tenant(self, merchant_id: UUID) -> Tenant: ...
+
+    @abc.abstractmethod
+    def commit(self) -> None: ...
+
+    @abc.abstractmethod
+    def rollback(self) -> None: ...
+
+    @abc.abstractmethod
+    def _seen_customers(self) -> Iterator[Customer]: ...
+
+    def collect_new_events(self) -> Iterator[DomainEvent]:
+        """Drain the domain events raised by every customer this unit of work touched."""
+        for customer in self._seen_customers():
+            while customer.events:
+                yield customer.events.pop(0)

@@ -39,7 +39,7 @@ def db() -> None:
 def db_upgrade(revision: str) -> None:
     """Apply Alembic migrations up to REVISION."""
     from patronkit.core.store.database import make_engine
-    from patronkit.core.store.migrate import upgrade
+    from patronkit.db import upgrade
 
     settings = _settings()
     _configure_logging(settings)
@@ -58,7 +58,7 @@ def serve(host: str | None, port: int | None) -> None:
     import waitress
 
     from patronkit.core.store.database import make_engine
-    from patronkit.core.store.migrate import upgrade
+    from patronkit.db import upgrade
     from patronkit.webapp import create_app
 
     settings = _settings()
@@ -77,3 +77,12 @@ def serve(host: str | None, port: int | None) -> None:
 @main.group()
 def simulate() -> None:
     """Simulated storefronts for demos, tests and benchmarks."""
+
+
+def _register_simulators() -> None:
+    from patronkit.adapters.shopify.simulator.cli import shopify
+
+    simulate.add_command(shopify)
+
+
+_register_simulators()

@@ -12,6 +12,7 @@ Nothing is read at import time; `Settings.load()` is called by the CLI and the a
     PATRONKIT_PUBLIC_URL       http://127.0.0.1:8000
     PATRONKIT_HOST / _PORT     127.0.0.1 / 8000
     PATRONKIT_LOG_LEVEL        INFO
+    PATRONKIT_<PLATFORM>_<KEY> options of one platform adapter, e.g. PATRONKIT_SHOPIFY_CLIENT_ID
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"
+    # Every setting as given (lower case, no prefix), for the options of platform adapters.
+    raw: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @classmethod
     def load(
@@ -87,7 +90,13 @@ class Settings:
             host=values.get("host", "127.0.0.1"),
             port=port,
             log_level=values.get("log_level", "INFO").upper(),
+            raw=values,
         )
+
+    def platform_options(self, platform: str) -> dict[str, str]:
+        """Settings named `<platform>_<key>`, as {key: value}."""
+        prefix = platform.lower() + "_"
+        return {k[len(prefix) :]: v for k, v in self.raw.items() if k.startswith(prefix)}
 
     def sealer(self) -> FernetSealer:
         return FernetSealer(self.encryption_keys)

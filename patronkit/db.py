@@ -1,4 +1,8 @@
-"""Run Alembic migrations from code (the CLI and the tests use this, not alembic.ini)."""
+"""The whole schema and its Alembic migrations, run from code (no alembic.ini).
+
+The schema spans layers: core's tables and sync's inbox/outbox share one MetaData, so one
+migration history covers both. This module sits outside core so it may import sync.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,14 @@ from alembic import command
 from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def schema_metadata() -> sa.MetaData:
+    """Core's MetaData with every outer layer's tables registered on it."""
+    import patronkit.sync.tables  # noqa: F401 - registers the inbox and outbox tables
+    from patronkit.core.store.tables import metadata
+
+    return metadata
 
 
 def alembic_config(database_url: str) -> Config:

@@ -15,9 +15,14 @@ from patronkit.core.crypto import FernetSealer
 from patronkit.core.domain.merchant import Merchant, ShopConnection
 from patronkit.core.store import tables
 from patronkit.core.store.database import make_engine, make_session_factory
-from patronkit.core.store.migrate import upgrade
+from patronkit.core.store.orm import start_mappers
 from patronkit.core.store.unit_of_work import SqlUnitOfWork
+from patronkit.db import upgrade
 from tests.postgres_server import temporary_postgres
+
+# Map the domain classes before any test module builds domain objects at import time: an
+# object made before imperative mapping cannot be persisted or even appended to afterwards.
+start_mappers()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

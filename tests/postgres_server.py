@@ -50,26 +50,57 @@ def temporary_postgres() -> Iterator[str]:
     prefix = _as_postgres_user()
     port = _free_port()
     subprocess.run(
-        [*prefix, _pg_bin("initdb"), "-D", str(data), "-U", "patronkit", "--auth=trust",
-         "--encoding=UTF8", "--no-sync"],
-        check=True, capture_output=True,
-    )  # fmt: skip
+        [
+            *prefix,
+            _pg_bin("initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "patronkit",
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--no-sync",
+        ],
+        check=True,
+        capture_output=True,
+    )
     options = f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off"
     subprocess.run(
-        [*prefix, _pg_bin("pg_ctl"), "-D", str(data), "-o", options, "-w", "-l",
-         str(root / "server.log"), "start"],
-        check=True, capture_output=True,
-    )  # fmt: skip
+        [
+            *prefix,
+            _pg_bin("pg_ctl"),
+            "-D",
+            str(data),
+            "-o",
+            options,
+            "-w",
+            "-l",
+            str(root / "server.log"),
+            "start",
+        ],
+        check=True,
+        capture_output=True,
+    )
     try:
         subprocess.run(
-            [_pg_bin("createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "patronkit",
-             "patronkit_test"],
-            check=True, capture_output=True,
-        )  # fmt: skip
+            [
+                _pg_bin("createdb"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "-U",
+                "patronkit",
+                "patronkit_test",
+            ],
+            check=True,
+            capture_output=True,
+        )
         yield f"postgresql+psycopg://patronkit@127.0.0.1:{port}/patronkit_test"
     finally:
         subprocess.run(
             [*prefix, _pg_bin("pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-            check=False, capture_output=True,
-        )  # fmt: skip
+            check=False,
+            capture_output=True,
+        )
         shutil.rmtree(root, ignore_errors=True)

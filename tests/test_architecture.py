@@ -9,9 +9,19 @@ import patronkit
 
 PACKAGE = Path(patronkit.__file__).parent
 FORBIDDEN_IN_CORE = (
-    "flask", "werkzeug", "requests", "urllib3", "httpx", "shopify", "woocommerce", "huey",
-    "patronkit.adapters", "patronkit.sync", "patronkit.webapp", "patronkit.cli",
-)  # fmt: skip
+    "flask",
+    "werkzeug",
+    "requests",
+    "urllib3",
+    "httpx",
+    "shopify",
+    "woocommerce",
+    "huey",
+    "patronkit.adapters",
+    "patronkit.sync",
+    "patronkit.webapp",
+    "patronkit.cli",
+)
 # The domain is plain Python: not even the persistence layer.
 FORBIDDEN_IN_DOMAIN = (*FORBIDDEN_IN_CORE, "sqlalchemy", "alembic", "patronkit.core.store")
 PLATFORM_NAMES = ("shopify", "woocommerce", "magento")

@@ -42,8 +42,11 @@ def test_serve_answers_health_over_http(tmp_path: Path) -> None:
         port = sock.getsockname()[1]
     process = subprocess.Popen(
         [*PATRONKIT, "serve", "--port", str(port)],
-        env=_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
+        env=_env(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 30
         while True:

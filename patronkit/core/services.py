@@ -32,9 +32,13 @@ def register_customer(
     """Create a customer and flag the existing ones that are probably the same person."""
     tenant = uow.tenant(merchant_id)
     customer = Customer.create(
-        merchant_id, email=email, phone=phone, first_name=first_name, last_name=last_name,
+        merchant_id,
+        email=email,
+        phone=phone,
+        first_name=first_name,
+        last_name=last_name,
         updated_at=updated_at,
-    )  # fmt: skip
+    )
     tenant.customers.add(customer)
     flag_likely_duplicates(uow, customer)
     return customer
@@ -53,9 +57,14 @@ def flag_likely_duplicates(uow: UnitOfWork, customer: Customer) -> list[Duplicat
 
 
 def merge(
-    uow: UnitOfWork, merchant_id: UUID, survivor_id: UUID, absorbed_id: UUID, *, actor: str,
+    uow: UnitOfWork,
+    merchant_id: UUID,
+    survivor_id: UUID,
+    absorbed_id: UUID,
+    *,
+    actor: str,
     now: datetime,
-) -> CustomerMerge:  # fmt: skip
+) -> CustomerMerge:
     """Merge two customers of one merchant and keep the audit record."""
     tenant = uow.tenant(merchant_id)
     record = merge_customers(

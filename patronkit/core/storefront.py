@@ -122,6 +122,14 @@ class WebhookEnvelope:
     triggered_at: datetime | None = None
 
 
+class StoreUnavailable(Exception):
+    """The store did not answer usefully (network, 5xx, throttled past retries): try later."""
+
+
+class StoreAccessRevoked(Exception):
+    """The store refused our credentials (app uninstalled, token revoked): stop calling it."""
+
+
 class InvalidWebhook(Exception):
     """The request is not a well-formed webhook of this platform (answer 400)."""
 
@@ -143,6 +151,8 @@ class InstallRejected(Exception):
 
 class StorefrontGateway(abc.ABC):
     """What core's sync and the web layer need from a platform.
+
+    Header mappings are plain dicts whose names may come in any case; match them ignoring case.
 
     One instance per platform per process, built by the adapter registry from settings.
     """

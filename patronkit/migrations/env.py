@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy import Connection
 
 from patronkit.core.store.database import make_engine
-from patronkit.core.store.tables import metadata
+from patronkit.db import schema_metadata
 
 config = context.config
 
@@ -25,7 +25,7 @@ def run_migrations_online() -> None:
 def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
-        target_metadata=metadata,
+        target_metadata=schema_metadata(),
         # SQLite cannot ALTER most things; batch mode rebuilds tables instead.
         render_as_batch=True,
         compare_type=True,

@@ -6,23 +6,28 @@ from typing import Any
 
 from flask import Flask
 
+from patronkit.bootstrap import Runtime, build_runtime
 from patronkit.config import Settings
-from patronkit.webapp import health
-from patronkit.webapp.services import Services
+from patronkit.webapp import health, webhooks
 
 
-def create_app(settings: Settings | None = None, overrides: dict[str, Any] | None = None) -> Flask:
-    settings = settings or Settings.load()
+def create_app(
+    settings: Settings | None = None,
+    *,
+    runtime: Runtime | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> Flask:
+    if runtime is None:
+        runtime = build_runtime(settings or Settings.load())
     app = Flask(__name__)
     app.config.update(
-        SECRET_KEY=settings.secret_key,
+        SECRET_KEY=runtime.settings.secret_key,
         # Webhook bodies and widget submissions are small; refuse anything larger up front.
         MAX_CONTENT_LENGTH=1024 * 1024,
-        JSON_SORT_KEYS=False,
     )
     if overrides:
         app.config.update(overrides)
-    services = Services.build(settings)
-    app.extensions["patronkit"] = services
+    app.extensions["patronkit"] = runtime
     app.register_blueprint(health.bp)
+    app.register_blueprint(webhooks.bp)
     return app

@@ -8,7 +8,7 @@ from flask.typing import ResponseReturnValue
 
 from patronkit import __version__
 from patronkit.core.store.database import READ_ONLY
-from patronkit.webapp.services import services
+from patronkit.webapp.services import runtime
 
 bp = Blueprint("health", __name__)
 
@@ -16,7 +16,7 @@ bp = Blueprint("health", __name__)
 @bp.get("/health")
 def health() -> ResponseReturnValue:
     try:
-        with services().engine.connect().execution_options(**{READ_ONLY: True}) as connection:
+        with runtime().engine.connect().execution_options(**{READ_ONLY: True}) as connection:
             connection.execute(sa.text("SELECT 1"))
     except sa.exc.SQLAlchemyError:
         return jsonify(status="degraded", database="unreachable", version=__version__), 503

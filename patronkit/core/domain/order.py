@@ -96,10 +96,20 @@ class OrderSummary:
         if newer.updated_at <= self.updated_at:
             return False
         for name in (
-            "total", "currency", "placed_at", "updated_at", "customer_id", "financial_status",
-            "outstanding", "discount_codes", "refunds", "paid_at", "fulfilled_at",
-            "delivered_at", "cancelled_at",
-        ):  # fmt: skip
+            "total",
+            "currency",
+            "placed_at",
+            "updated_at",
+            "customer_id",
+            "financial_status",
+            "outstanding",
+            "discount_codes",
+            "refunds",
+            "paid_at",
+            "fulfilled_at",
+            "delivered_at",
+            "cancelled_at",
+        ):
             setattr(self, name, getattr(newer, name))
         return True
 

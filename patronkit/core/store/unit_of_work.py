@@ -37,7 +37,8 @@ class SqlUnitOfWork(ports.UnitOfWork):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        super().__exit__(exc_type, exc, tb)
+        # close() rolls back anything uncommitted in the database but, unlike rollback(),
+        # leaves loaded objects readable: a shop read in a read-only unit of work stays usable.
         self.session.close()
 
     def tenant(self, merchant_id: UUID) -> ports.Tenant:

@@ -178,11 +178,21 @@ _FIXED = [
 def test_one_ledger_in_many_arrival_orders_means_one_thing(order: list[int]) -> None:
     meaning, facts = _replay([_FIXED[i] for i in order])
     assert meaning == (
-        (Channel.EMAIL, "marketing", ConsentState.UNSUBSCRIBED, OptInLevel.SINGLE,
-         T0 + timedelta(minutes=3)),
-        (Channel.SMS, "marketing", ConsentState.PENDING, OptInLevel.SINGLE,
-         T0 + timedelta(minutes=4)),
-    )  # fmt: skip
+        (
+            Channel.EMAIL,
+            "marketing",
+            ConsentState.UNSUBSCRIBED,
+            OptInLevel.SINGLE,
+            T0 + timedelta(minutes=3),
+        ),
+        (
+            Channel.SMS,
+            "marketing",
+            ConsentState.PENDING,
+            OptInLevel.SINGLE,
+            T0 + timedelta(minutes=4),
+        ),
+    )
     assert len(facts) == len(_FIXED)
 
 

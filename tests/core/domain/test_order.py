@@ -15,10 +15,16 @@ WINDOW = timedelta(days=30)
 
 def order(**kwargs: object) -> OrderSummary:
     fields: dict[str, object] = {
-        "merchant_id": uuid4(), "shop_id": uuid4(), "remote_id": "1001", "total": "59.90",
-        "currency": "EUR", "placed_at": T0, "updated_at": T0,
-        "financial_status": FinancialStatus.PAID, "paid_at": T0,
-    }  # fmt: skip
+        "merchant_id": uuid4(),
+        "shop_id": uuid4(),
+        "remote_id": "1001",
+        "total": "59.90",
+        "currency": "EUR",
+        "placed_at": T0,
+        "updated_at": T0,
+        "financial_status": FinancialStatus.PAID,
+        "paid_at": T0,
+    }
     fields.update(kwargs)
     return OrderSummary(**fields)  # type: ignore[arg-type]
 

@@ -11,8 +11,13 @@ from patronkit.core.domain.wording import ConsentWording
 
 
 def test_wording_hash_and_versions() -> None:
-    v1 = ConsentWording(merchant_id=uuid4(), channel=Channel.EMAIL, locale="en_gb", version=1,
-                        text="Send me news and offers by email.")  # fmt: skip
+    v1 = ConsentWording(
+        merchant_id=uuid4(),
+        channel=Channel.EMAIL,
+        locale="en_gb",
+        version=1,
+        text="Send me news and offers by email.",
+    )
     v2 = v1.next_version("Send me news, offers and reminders by email.", material=True)
     assert v1.locale == "en-GB"
     assert v1.sha256 == hashlib.sha256(b"Send me news and offers by email.").hexdigest()
@@ -31,8 +36,11 @@ def test_wording_hash_and_versions() -> None:
 )
 def test_bad_wording_is_refused(kwargs: dict[str, object], error: type[Exception]) -> None:
     base: dict[str, object] = {
-        "merchant_id": uuid4(), "channel": Channel.EMAIL, "locale": "en", "version": 1,
+        "merchant_id": uuid4(),
+        "channel": Channel.EMAIL,
+        "locale": "en",
+        "version": 1,
         "text": "Yes please.",
-    }  # fmt: skip
+    }
     with pytest.raises(error):
         ConsentWording(**{**base, **kwargs})  # type: ignore[arg-type]

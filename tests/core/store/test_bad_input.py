@@ -52,9 +52,13 @@ def _counts(engine: sa.Engine) -> dict[str, int]:
     ],
 )
 def test_bad_consent_writes_nothing(
-    uow: Uow, engine: sa.Engine, merchant: Merchant, field: str, value: object,
+    uow: Uow,
+    engine: sa.Engine,
+    merchant: Merchant,
+    field: str,
+    value: object,
     error: type[DomainError],
-) -> None:  # fmt: skip
+) -> None:
     before = _counts(engine)
     with pytest.raises(error), uow() as work:
         customer = Customer.create(merchant.id, email="ok@example.com")

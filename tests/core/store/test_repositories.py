@@ -33,9 +33,13 @@ Uow = Callable[[], SqlUnitOfWork]
 def test_merchant_and_shop_round_trip(uow: Uow, sealer: FernetSealer) -> None:
     merchant = Merchant(name="Round Trip Ltd", created_at=T0)
     shop = ShopConnection(
-        merchant_id=merchant.id, platform="teststore", domain="rt.example", remote_shop_id="42",
-        api_url="https://rt.example", installed_at=T0,
-    )  # fmt: skip
+        merchant_id=merchant.id,
+        platform="teststore",
+        domain="rt.example",
+        remote_shop_id="42",
+        api_url="https://rt.example",
+        installed_at=T0,
+    )
     shop.store_credentials(sealer, {"access_token": "tok", "scope": "read_customers"})
     shop.advance_cursor("customers", "2026-06-01T00:00:00Z")
     with uow() as work:
@@ -64,20 +68,40 @@ def test_customer_with_links_and_consent_round_trips(
     uow: Uow, merchant: Merchant, shop: ShopConnection
 ) -> None:
     customer = Customer.create(
-        merchant.id, email="Ana@Example.com", phone="+14155552671", first_name="Ana",
-        last_name="Silva", updated_at=T0,
-    )  # fmt: skip
+        merchant.id,
+        email="Ana@Example.com",
+        phone="+14155552671",
+        first_name="Ana",
+        last_name="Silva",
+        updated_at=T0,
+    )
     customer.link(shop.id, "gid://x/Customer/1", T0)
-    wording = ConsentWording(merchant_id=merchant.id, channel=Channel.EMAIL, locale="en",
-                             version=1, text="Email me offers.")  # fmt: skip
+    wording = ConsentWording(
+        merchant_id=merchant.id,
+        channel=Channel.EMAIL,
+        locale="en",
+        version=1,
+        text="Email me offers.",
+    )
     event = ConsentEvent(
-        merchant_id=merchant.id, customer_id=customer.id, channel=Channel.EMAIL,
-        state=ConsentState.SUBSCRIBED, opt_in_level=OptInLevel.CONFIRMED,
-        source=ConsentSource(SourceKind.STORE, shop.id), occurred_at=T0, recorded_at=T0,
-        evidence=Evidence(wording_id=wording.id, wording_version=1, wording_sha256=wording.sha256,
-                          touchpoint="checkout", ip="203.0.113.9", user_agent="Firefox",
-                          actor="shopper"),
-    )  # fmt: skip
+        merchant_id=merchant.id,
+        customer_id=customer.id,
+        channel=Channel.EMAIL,
+        state=ConsentState.SUBSCRIBED,
+        opt_in_level=OptInLevel.CONFIRMED,
+        source=ConsentSource(SourceKind.STORE, shop.id),
+        occurred_at=T0,
+        recorded_at=T0,
+        evidence=Evidence(
+            wording_id=wording.id,
+            wording_version=1,
+            wording_sha256=wording.sha256,
+            touchpoint="checkout",
+            ip="203.0.113.9",
+            user_agent="Firefox",
+            actor="shopper",
+        ),
+    )
     customer.record_consent(event)
     with uow() as work:
         tenant = work.tenant(merchant.id)
@@ -90,8 +114,11 @@ def test_customer_with_links_and_consent_round_trips(
         loaded = tenant.customers.get(customer.id)
         assert loaded.events == []
         assert (loaded.email, loaded.phone, loaded.first_name, loaded.last_name) == (
-            "ana@example.com", "+14155552671", "Ana", "Silva",
-        )  # fmt: skip
+            "ana@example.com",
+            "+14155552671",
+            "Ana",
+            "Silva",
+        )
         assert loaded.updated_at == T0 and loaded.canonical_email == "ana@example.com"
         assert [
             (link.shop_id, link.remote_id, link.remote_updated_at) for link in loaded.links
@@ -101,8 +128,10 @@ def test_customer_with_links_and_consent_round_trips(
         assert stored.source == ConsentSource(SourceKind.STORE, shop.id)
         assert stored.evidence == event.evidence
         assert (stored.state, stored.opt_in_level, stored.occurred_at) == (
-            ConsentState.SUBSCRIBED, OptInLevel.CONFIRMED, T0,
-        )  # fmt: skip
+            ConsentState.SUBSCRIBED,
+            OptInLevel.CONFIRMED,
+            T0,
+        )
         assert tenant.customers.by_email("ANA@example.com") is loaded
         assert tenant.customers.by_link(shop.id, "gid://x/Customer/1") is loaded
         assert [c.id for c in tenant.customers.search("silva")] == [customer.id]
@@ -110,18 +139,23 @@ def test_customer_with_links_and_consent_round_trips(
         assert tenant.customers.count() == 1
         # A later withdrawal is appended; the earlier row is untouched.
         later = ConsentEvent(
-            merchant_id=merchant.id, customer_id=customer.id, channel=Channel.EMAIL,
-            state=ConsentState.UNSUBSCRIBED, opt_in_level=OptInLevel.SINGLE,
-            source=ConsentSource(SourceKind.WIDGET), occurred_at=T0 + timedelta(days=3),
-        )  # fmt: skip
+            merchant_id=merchant.id,
+            customer_id=customer.id,
+            channel=Channel.EMAIL,
+            state=ConsentState.UNSUBSCRIBED,
+            opt_in_level=OptInLevel.SINGLE,
+            source=ConsentSource(SourceKind.WIDGET),
+            occurred_at=T0 + timedelta(days=3),
+        )
         assert loaded.record_consent(later)
         work.commit()
 
     with uow() as work:
         loaded = work.tenant(merchant.id).customers.get(customer.id)
         assert [e.state for e in loaded.consent_events] == [
-            ConsentState.SUBSCRIBED, ConsentState.UNSUBSCRIBED,
-        ]  # fmt: skip
+            ConsentState.SUBSCRIBED,
+            ConsentState.UNSUBSCRIBED,
+        ]
         status = loaded.consent(Channel.EMAIL)
         assert status is not None and status.state is ConsentState.UNSUBSCRIBED
 
@@ -131,17 +165,33 @@ def test_wording_referral_order_and_audit_round_trip(
 ) -> None:
     ana = Customer.create(merchant.id, email="ana@gmail.com")
     ana2 = Customer.create(merchant.id, email="a.n.a+2@gmail.com")
-    v1 = ConsentWording(merchant_id=merchant.id, channel=Channel.SMS, locale="de", version=1,
-                        text="SMS bitte.", created_at=T0)  # fmt: skip
+    v1 = ConsentWording(
+        merchant_id=merchant.id,
+        channel=Channel.SMS,
+        locale="de",
+        version=1,
+        text="SMS bitte.",
+        created_at=T0,
+    )
     v2 = v1.next_version("SMS mit Angeboten bitte.", material=True, now=T0 + timedelta(days=1))
     code = ReferralCode(merchant_id=merchant.id, customer_id=ana.id, created_at=T0)
     order = OrderSummary(
-        merchant_id=merchant.id, shop_id=shop.id, remote_id="5001", customer_id=ana.id,
-        total=Decimal("1234.5678"), currency="EUR", placed_at=T0, updated_at=T0,
-        financial_status=FinancialStatus.PARTIALLY_REFUNDED, outstanding=Decimal("0.01"),
-        discount_codes=["WELCOME10"], refunds=[Refund(Decimal("9.99"), T0 + timedelta(days=2))],
-        paid_at=T0, fulfilled_at=T0 + timedelta(days=1), delivered_at=T0 + timedelta(days=3),
-    )  # fmt: skip
+        merchant_id=merchant.id,
+        shop_id=shop.id,
+        remote_id="5001",
+        customer_id=ana.id,
+        total=Decimal("1234.5678"),
+        currency="EUR",
+        placed_at=T0,
+        updated_at=T0,
+        financial_status=FinancialStatus.PARTIALLY_REFUNDED,
+        outstanding=Decimal("0.01"),
+        discount_codes=["WELCOME10"],
+        refunds=[Refund(Decimal("9.99"), T0 + timedelta(days=2))],
+        paid_at=T0,
+        fulfilled_at=T0 + timedelta(days=1),
+        delivered_at=T0 + timedelta(days=3),
+    )
     with uow() as work:
         tenant = work.tenant(merchant.id)
         for item in (ana, ana2):
@@ -201,10 +251,14 @@ def test_the_database_refuses_a_second_copy_of_one_fact(
 
     def subscribe() -> ConsentEvent:
         return ConsentEvent(
-            merchant_id=merchant.id, customer_id=customer.id, channel=Channel.EMAIL,
-            state=ConsentState.SUBSCRIBED, opt_in_level=OptInLevel.SINGLE,
-            source=ConsentSource(SourceKind.WIDGET), occurred_at=T0,
-        )  # fmt: skip
+            merchant_id=merchant.id,
+            customer_id=customer.id,
+            channel=Channel.EMAIL,
+            state=ConsentState.SUBSCRIBED,
+            opt_in_level=OptInLevel.SINGLE,
+            source=ConsentSource(SourceKind.WIDGET),
+            occurred_at=T0,
+        )
 
     with uow() as first, uow() as second:
         first.tenant(merchant.id).customers.get(customer.id).record_consent(subscribe())

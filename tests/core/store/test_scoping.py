@@ -28,13 +28,20 @@ def two_merchants(uow: Uow) -> tuple[Merchant, Merchant, dict[str, object]]:
     bob = Customer.create(b.id, email="bob@example.com", phone="+14155552671")
     bob.link(shop_b.id, "r-1")
     bob2 = Customer.create(b.id, email="bob+2@example.com")
-    wording = ConsentWording(merchant_id=b.id, channel=Channel.EMAIL, locale="en", version=1,
-                             text="B's wording")  # fmt: skip
+    wording = ConsentWording(
+        merchant_id=b.id, channel=Channel.EMAIL, locale="en", version=1, text="B's wording"
+    )
     code = ReferralCode(merchant_id=b.id, customer_id=bob.id)
     order = OrderSummary(
-        merchant_id=b.id, shop_id=shop_b.id, remote_id="o-1", total=Decimal(1), currency="USD",
-        placed_at=T0, updated_at=T0, customer_id=bob.id,
-    )  # fmt: skip
+        merchant_id=b.id,
+        shop_id=shop_b.id,
+        remote_id="o-1",
+        total=Decimal(1),
+        currency="USD",
+        placed_at=T0,
+        updated_at=T0,
+        customer_id=bob.id,
+    )
     with uow() as work:
         work.merchants.add(a)
         work.merchants.add(b)
@@ -100,14 +107,25 @@ def test_merchant_a_cannot_write_into_b(
                 ShopConnection(merchant_id=b.id, platform="teststore", domain="x.example")
             )
         with pytest.raises(ScopeViolation):
-            mine.wordings.add(ConsentWording(merchant_id=b.id, channel=Channel.SMS, locale="en",
-                                             version=9, text="x"))  # fmt: skip
+            mine.wordings.add(
+                ConsentWording(
+                    merchant_id=b.id, channel=Channel.SMS, locale="en", version=9, text="x"
+                )
+            )
         with pytest.raises(ScopeViolation):
             mine.referral_codes.add(ReferralCode(merchant_id=b.id, customer_id=a.id))
         with pytest.raises(ScopeViolation):
-            mine.orders.add(OrderSummary(merchant_id=b.id, shop_id=shop.id, remote_id="o-9",
-                                         total=Decimal(1), currency="USD", placed_at=T0,
-                                         updated_at=T0))  # fmt: skip
+            mine.orders.add(
+                OrderSummary(
+                    merchant_id=b.id,
+                    shop_id=shop.id,
+                    remote_id="o-9",
+                    total=Decimal(1),
+                    currency="USD",
+                    placed_at=T0,
+                    updated_at=T0,
+                )
+            )
         with pytest.raises(ScopeViolation):
             mine.audit.flag(DuplicateFlag(b.id, a.id, b.id, "x"))
         work.commit()

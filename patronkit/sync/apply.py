@@ -1,0 +1,191 @@
+"""Apply what a store said (an InboundChange) to core, inside the caller's unit of work.
+
+Storefront data is dirty: an unparseable phone or email is dropped (and counted), never
+allowed to stop the rest of the record. Ordering is settled by core: profiles by updated_at,
+consent by the ledger's rules.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from uuid import UUID
+
+from patronkit.core import services
+from patronkit.core.domain.consent import (
+    ConsentEvent,
+    ConsentKey,
+    ConsentSource,
+    Evidence,
+    SourceKind,
+)
+from patronkit.core.domain.customer import Customer
+from patronkit.core.domain.errors import InvalidEmail, InvalidPhone
+from patronkit.core.domain.merchant import ShopConnection
+from patronkit.core.domain.order import OrderSummary
+from patronkit.core.domain.values import normalize_email, normalize_phone
+from patronkit.core.ports import UnitOfWork
+from patronkit.core.storefront import ChangeKind, InboundChange, RemoteCustomer, RemoteOrder
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ApplyResult:
+    """What applying did, for counters and for the corrective pushes sync must queue."""
+
+    customers_touched: int = 0
+    orders_touched: int = 0
+    dropped_fields: int = 0
+    ignored: int = 0
+    # (customer, consent key, shop) where the store holds something other than core's answer.
+    corrections: list[tuple[Customer, ConsentKey, UUID]] = field(default_factory=list)
+    uninstalled: bool = False
+
+
+def apply_changes(
+    uow: UnitOfWork, shop: ShopConnection, changes: list[InboundChange], now: datetime
+) -> ApplyResult:
+    result = ApplyResult()
+    for change in changes:
+        if change.kind is ChangeKind.CUSTOMER and change.customer is not None:
+            apply_customer(uow, shop, change.customer, result)
+        elif change.kind is ChangeKind.ORDER and change.order is not None:
+            apply_order(uow, shop, change.order, result)
+        elif change.kind is ChangeKind.UNINSTALLED:
+            shop.mark_uninstalled(now)
+            result.uninstalled = True
+        else:
+            # Deletions, redactions and data requests are handled by their own use cases
+            # (privacy work); until then they are recorded as ignored, not silently lost.
+            result.ignored += 1
+    return result
+
+
+def _clean_email(value: str | None, result: ApplyResult) -> str | None:
+    if not value:
+        return None
+    try:
+        return normalize_email(value)
+    except InvalidEmail:
+        result.dropped_fields += 1
+        return None
+
+
+def _clean_phone(value: str | None, result: ApplyResult) -> str | None:
+    if not value:
+        return None
+    try:
+        return normalize_phone(value)
+    except InvalidPhone:
+        result.dropped_fields += 1
+        return None
+
+
+def apply_customer(
+    uow: UnitOfWork, shop: ShopConnection, remote: RemoteCustomer, result: ApplyResult
+) -> Customer | None:
+    """Find (by store link, then email) or create the customer, then apply profile and consent."""
+    customers = uow.tenant(shop.merchant_id).customers
+    email = _clean_email(remote.email, result)
+    phone = _clean_phone(remote.phone, result)
+    customer = customers.by_link(shop.id, remote.remote_id)
+    if customer is None and email:
+        customer = customers.by_email(email)
+    if customer is None:
+        if not email and not phone:
+            result.ignored += 1  # nobody we could ever contact or match: nothing to keep
+            return None
+        customer = services.register_customer(
+            uow,
+            shop.merchant_id,
+            email=email,
+            phone=phone,
+            first_name=remote.first_name if remote.profile_included else None,
+            last_name=remote.last_name if remote.profile_included else None,
+            updated_at=remote.updated_at,
+        )
+    elif remote.profile_included:
+        _update_profile(uow, customer, remote, email, phone)
+    customer.link(shop.id, remote.remote_id, remote.updated_at)
+    result.customers_touched += 1
+
+    source = ConsentSource(SourceKind.STORE, shop.id)
+    evidence = Evidence(actor=f"store:{shop.platform}", touchpoint="store")
+    for consent in remote.consents:
+        customer.record_consent(
+            ConsentEvent(
+                merchant_id=customer.merchant_id,
+                customer_id=customer.id,
+                channel=consent.channel,
+                state=consent.state,
+                opt_in_level=consent.opt_in_level,
+                source=source,
+                occurred_at=consent.occurred_at,
+                evidence=evidence,
+            )
+        )
+        current = customer.consent(consent.channel)
+        if current is not None and (current.state, current.opt_in_level) != (
+            consent.state,
+            consent.opt_in_level,
+        ):
+            # The store reported something core has already superseded: tell it core's answer.
+            result.corrections.append((customer, ConsentKey(consent.channel), shop.id))
+    return customer
+
+
+def _update_profile(
+    uow: UnitOfWork,
+    customer: Customer,
+    remote: RemoteCustomer,
+    email: str | None,
+    phone: str | None,
+) -> None:
+    fields: dict[str, str | None] = {"first_name": remote.first_name, "last_name": remote.last_name}
+    if email is not None and email != customer.email:
+        owner = uow.tenant(customer.merchant_id).customers.by_email(email)
+        if owner is None:
+            fields["email"] = email
+        # else: another customer holds that address; keep ours and let support merge them.
+    if phone is not None:
+        fields["phone"] = phone
+    if customer.update_profile(remote.updated_at, **fields) and "email" in fields:
+        services.flag_likely_duplicates(uow, customer)
+
+
+def apply_order(
+    uow: UnitOfWork, shop: ShopConnection, remote: RemoteOrder, result: ApplyResult
+) -> None:
+    tenant = uow.tenant(shop.merchant_id)
+    customer = None
+    if remote.customer_remote_id:
+        customer = tenant.customers.by_link(shop.id, remote.customer_remote_id)
+    if customer is None and remote.email:
+        email = _clean_email(remote.email, result)
+        customer = tenant.customers.by_email(email) if email else None
+    snapshot = OrderSummary(
+        merchant_id=shop.merchant_id,
+        shop_id=shop.id,
+        remote_id=remote.remote_id,
+        customer_id=customer.id if customer else None,
+        total=remote.total,
+        currency=remote.currency,
+        financial_status=remote.financial_status,
+        placed_at=remote.placed_at,
+        updated_at=remote.updated_at,
+        outstanding=remote.outstanding,
+        discount_codes=list(remote.discount_codes),
+        refunds=list(remote.refunds),
+        paid_at=remote.paid_at,
+        fulfilled_at=remote.fulfilled_at,
+        delivered_at=remote.delivered_at,
+        cancelled_at=remote.cancelled_at,
+    )
+    existing = tenant.orders.by_remote_id(shop.id, remote.remote_id)
+    if existing is None:
+        tenant.orders.add(snapshot)
+    else:
+        existing.replace_with(snapshot)
+    result.orders_touched += 1

@@ -1,0 +1,63 @@
+"""The job queue: Huey, on SQLite by default and on Redis at scale, chosen by URL."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import urlparse
+from uuid import UUID
+
+from huey import Huey, RedisHuey, SqliteHuey, crontab
+
+from patronkit.sync.engine import SyncEngine
+
+log = logging.getLogger(__name__)
+
+QUEUE_NAME = "patronkit"
+
+
+def make_huey(queue_url: str, *, immediate: bool = False) -> Huey:
+    """`sqlite:///path/queue.db` or `redis://host:port/db`."""
+    parsed = urlparse(queue_url)
+    if parsed.scheme == "sqlite":
+        path = Path(queue_url.removeprefix("sqlite:///"))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return SqliteHuey(QUEUE_NAME, filename=str(path), immediate=immediate)
+    if parsed.scheme in {"redis", "rediss"}:
+        return RedisHuey(QUEUE_NAME, url=queue_url, immediate=immediate)
+    raise ValueError(f"unsupported queue URL scheme {parsed.scheme!r} (use sqlite or redis)")
+
+
+class HueyDispatcher:
+    """Hands sync jobs to Huey workers. `bind` registers the tasks; producers and consumers
+    must both bind so that task names resolve on either side."""
+
+    def __init__(self, huey: Huey) -> None:
+        self.huey = huey
+
+    def bind(self, engine: SyncEngine, *, sweep_every_minutes: int = 1) -> None:
+        # Unexpected errors (database briefly down) are retried by Huey; anything that outlives
+        # those retries is still pending in its table, where the sweeper finds it.
+        def apply_inbox(row_id: str) -> None:
+            engine.run_apply(UUID(row_id))
+
+        def push(row_id: str) -> None:
+            engine.run_push(UUID(row_id))
+
+        def sweep() -> None:
+            engine.sweep()
+
+        self._apply = self.huey.task(name="sync.apply_inbox", retries=3, retry_delay=2)(apply_inbox)
+        self._push = self.huey.task(name="sync.push", retries=3, retry_delay=2)(push)
+        every = crontab(minute=f"*/{sweep_every_minutes}")
+        self.huey.periodic_task(every, name="sync.sweep")(sweep)
+
+    def apply_inbox(self, row_id: UUID) -> None:
+        self._apply(str(row_id))
+
+    def push(self, row_id: UUID, at: datetime | None = None) -> None:
+        if at is None:
+            self._push(str(row_id))
+        else:
+            self._push.schedule((str(row_id),), eta=at)

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from patronkit.core.crypto import FernetSealer
+from patronkit.core.domain.merchant import Merchant, ShopConnection
+from patronkit.core.store.unit_of_work import SqlUnitOfWork
+from patronkit.sync.engine import InlineDispatcher, SyncEngine
+from tests.sync.fakes import SECRET, FakeGateway
+
+
+@dataclass
+class World:
+    engine: SyncEngine
+    gateway: FakeGateway
+    dispatcher: InlineDispatcher
+    merchant: Merchant
+    shop_a: ShopConnection
+    shop_b: ShopConnection
+    uow: Callable[[], SqlUnitOfWork]
+
+
+@pytest.fixture
+def world(
+    session_factory: sessionmaker[Session], sealer: FernetSealer, uow: Callable[[], SqlUnitOfWork]
+) -> World:
+    """One merchant with two connected stores of the fake platform, sync running inline."""
+    gateway = FakeGateway()
+    dispatcher = InlineDispatcher()
+    engine = SyncEngine(session_factory, sealer, {"teststore": gateway}, dispatcher)
+    dispatcher.engine = engine
+    merchant = Merchant(name="Two Stores")
+    shops = [
+        ShopConnection(merchant_id=merchant.id, platform="teststore", domain=domain)
+        for domain in ("a.example", "b.example")
+    ]
+    with uow() as work:
+        work.merchants.add(merchant)
+        for shop in shops:
+            shop.store_credentials(sealer, {"webhook_secret": SECRET})
+            work.tenant(merchant.id).shops.add(shop)
+        work.commit()
+    return World(engine, gateway, dispatcher, merchant, shops[0], shops[1], uow)

@@ -42,6 +42,10 @@ class MerchantDirectory(abc.ABC):
     def shop_by_domain(self, platform: str, domain: str) -> ShopConnection | None:
         """The connection for a store, whichever merchant owns it (for routing inbound calls)."""
 
+    @abc.abstractmethod
+    def active_shops(self) -> list[ShopConnection]:
+        """Every active connection of every merchant (for scheduled reconciles)."""
+
 
 class ScopedRepository(abc.ABC):  # noqa: B024 - shared base of the abstract repositories
     def __init__(self, merchant_id: UUID) -> None:

@@ -190,7 +190,9 @@ class ConsentEvent:
         self.state = ConsentState.parse(self.state)
         self.opt_in_level = OptInLevel.parse(self.opt_in_level)
         self.purpose = require_slug(self.purpose, "purpose")
-        self.occurred_at = require_aware(self.occurred_at, "occurred_at")
+        # Stores keep consent times to the second; more precision here would make the echo of
+        # our own push (stamped with this time) look like a different, older fact.
+        self.occurred_at = require_aware(self.occurred_at, "occurred_at").replace(microsecond=0)
         self.recorded_at = require_aware(self.recorded_at, "recorded_at")
 
     @property

@@ -49,6 +49,11 @@ class SqlMerchantDirectory(ports.MerchantDirectory):
         )
         return self.session.scalars(query).one_or_none()
 
+    def active_shops(self) -> list[ShopConnection]:
+        c = t.shop_connections.c
+        query = sa.select(ShopConnection).where(c.status == "active").order_by(c.installed_at)
+        return list(self.session.scalars(query))
+
 
 class _Scoped:
     """Helpers for a repository bound to one merchant: every select starts filtered by it."""

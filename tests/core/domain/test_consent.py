@@ -246,3 +246,8 @@ def test_evidence_normalizes_and_bounds_its_fields() -> None:
     assert evidence.ip == "2001:db8::1"
     assert evidence.user_agent is not None and len(evidence.user_agent) == 512
     assert evidence.wording_sha256 == hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def test_occurred_at_has_whole_second_precision_like_the_stores() -> None:
+    precise = T0.replace(microsecond=654321)
+    assert event(ConsentState.SUBSCRIBED, precise).occurred_at == T0

@@ -1,0 +1,52 @@
+"""serve (web app and worker together) and worker (job consumer only)."""
+
+from __future__ import annotations
+
+import threading
+
+import click
+
+from patronkit.cli.common import load_settings, migrated_runtime
+
+
+@click.command()
+@click.option("--host", default=None, help="Interface to bind (default from settings: 127.0.0.1).")
+@click.option("--port", default=None, type=int, help="Port (default from settings: 8000).")
+@click.option("--worker/--no-worker", default=True, show_default=True,
+              help="Also run the job consumer in this process (the embedded default).")  # fmt: skip
+@click.option("--workers", default=2, show_default=True, help="Job consumer threads.")
+def serve(host: str | None, port: int | None, worker: bool, workers: int) -> None:
+    """Run the web app, and the worker beside it (migrations are applied first)."""
+    from waitress.server import create_server
+
+    from patronkit.webapp import create_app
+
+    settings = load_settings()
+    runtime = migrated_runtime(settings)
+    server = create_server(
+        create_app(runtime=runtime),
+        host=host or settings.host,
+        port=port or settings.port,
+        threads=8,
+        ident="patronkit",
+    )
+    click.echo(f"patronkit listening on http://{host or settings.host}:{port or settings.port}")
+    if not worker:
+        server.run()
+        return
+    # The consumer wants the main thread (it handles SIGINT/SIGTERM); the web server does not.
+    web = threading.Thread(target=server.run, name="web", daemon=True)
+    web.start()
+    try:
+        runtime.huey.create_consumer(workers=workers, worker_type="thread", periodic=True).run()
+    finally:
+        server.close()
+
+
+@click.command()
+@click.option("--workers", default=4, show_default=True, help="Consumer threads.")
+def worker(workers: int) -> None:
+    """Run only the job consumer (scale out by running several)."""
+    runtime = migrated_runtime(load_settings())
+    click.echo(f"patronkit worker consuming {runtime.settings.queue_url.split('://')[0]} queue")
+    runtime.huey.create_consumer(workers=workers, worker_type="thread", periodic=True).run()

@@ -19,6 +19,7 @@ from patronkit.core.domain.errors import NotFound, ScopeViolation
 from patronkit.core.domain.events import DomainEvent
 from patronkit.core.domain.merchant import Merchant, ShopConnection
 from patronkit.core.domain.order import OrderSummary
+from patronkit.core.domain.privacy import PrivacyRequest
 from patronkit.core.domain.referral import ReferralCode
 from patronkit.core.domain.wording import ConsentWording
 
@@ -133,6 +134,10 @@ class CustomerRepository(ScopedRepository):
     @abc.abstractmethod
     def count(self) -> int: ...
 
+    @abc.abstractmethod
+    def linked_in(self, shop_id: UUID) -> list[Customer]:
+        """Every customer with a record in one store."""
+
 
 class WordingRepository(ScopedRepository):
     @abc.abstractmethod
@@ -169,6 +174,14 @@ class OrderRepository(ScopedRepository):
     @abc.abstractmethod
     def for_customer(self, customer_id: UUID) -> list[OrderSummary]: ...
 
+    @abc.abstractmethod
+    def delete_for_shop(self, shop_id: UUID) -> int:
+        """Delete every order from one store; returns how many."""
+
+    @abc.abstractmethod
+    def detach_customer(self, customer_id: UUID) -> int:
+        """Keep the orders (totals, dates) but forget whose they were; returns how many."""
+
 
 class AuditRepository(ScopedRepository):
     """Duplicate flags and merge records: what support needs to explain a customer's history."""
@@ -184,6 +197,12 @@ class AuditRepository(ScopedRepository):
 
     @abc.abstractmethod
     def merges(self) -> list[CustomerMerge]: ...
+
+    @abc.abstractmethod
+    def record_privacy_request(self, request: PrivacyRequest) -> None: ...
+
+    @abc.abstractmethod
+    def privacy_requests(self) -> list[PrivacyRequest]: ...
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from patronkit.core.domain.customer import (
     duplicate_reason,
     merge_customers,
 )
+from patronkit.core.domain.privacy import PrivacyRequest
 from patronkit.core.ports import UnitOfWork
 
 
@@ -72,3 +73,41 @@ def merge(
     )
     tenant.audit.record_merge(record)
     return record
+
+
+def redact_customer(
+    uow: UnitOfWork, request: PrivacyRequest, customer: Customer | None, now: datetime
+) -> PrivacyRequest:
+    """Erase a person's data in core and keep the record of having done it."""
+    tenant = uow.tenant(request.merchant_id)
+    if customer is None:
+        request.complete(now, found=False)
+    else:
+        erased = customer.redact(now)
+        detached = tenant.orders.detach_customer(customer.id)
+        request.customer_id = customer.id
+        request.complete(now, found=True, orders_detached=detached, **erased)
+    tenant.audit.record_privacy_request(request)
+    return request
+
+
+def redact_shop(uow: UnitOfWork, request: PrivacyRequest, now: datetime) -> PrivacyRequest:
+    """Forget what one store told us: its orders and store links; people known only through
+    that store are erased too."""
+    assert request.shop_id is not None
+    tenant = uow.tenant(request.merchant_id)
+    orders = tenant.orders.delete_for_shop(request.shop_id)
+    unlinked = erased = 0
+    for customer in tenant.customers.linked_in(request.shop_id):
+        customer.unlink(request.shop_id)
+        unlinked += 1
+        if not customer.links and _known_only_through(customer, request.shop_id):
+            customer.redact(now)
+            erased += 1
+    request.complete(now, orders_deleted=orders, links_removed=unlinked, customers_erased=erased)
+    tenant.audit.record_privacy_request(request)
+    return request
+
+
+def _known_only_through(customer: Customer, shop_id: UUID) -> bool:
+    return all(event.source.shop_id == shop_id for event in customer.consent_events)

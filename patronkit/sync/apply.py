@@ -24,6 +24,7 @@ from patronkit.core.domain.customer import Customer
 from patronkit.core.domain.errors import InvalidEmail, InvalidPhone
 from patronkit.core.domain.merchant import ShopConnection
 from patronkit.core.domain.order import OrderSummary
+from patronkit.core.domain.privacy import PrivacyRequest, PrivacyRequestKind
 from patronkit.core.domain.values import normalize_email, normalize_phone
 from patronkit.core.ports import UnitOfWork
 from patronkit.core.storefront import ChangeKind, InboundChange, RemoteCustomer, RemoteOrder
@@ -56,11 +57,55 @@ def apply_changes(
         elif change.kind is ChangeKind.UNINSTALLED:
             shop.mark_uninstalled(now)
             result.uninstalled = True
+        elif change.kind is ChangeKind.CUSTOMER_DELETED and change.remote_id:
+            customer = uow.tenant(shop.merchant_id).customers.by_link(shop.id, change.remote_id)
+            # The store dropped its record; the person and their consent history stay in core.
+            if customer is not None:
+                customer.unlink(shop.id)
+        elif change.kind in _PRIVACY:
+            apply_privacy_request(uow, shop, change, now)
         else:
-            # Deletions, redactions and data requests are handled by their own use cases
-            # (privacy work); until then they are recorded as ignored, not silently lost.
             result.ignored += 1
     return result
+
+
+_PRIVACY = {
+    ChangeKind.REDACT_CUSTOMER: PrivacyRequestKind.REDACT_CUSTOMER,
+    ChangeKind.REDACT_SHOP: PrivacyRequestKind.REDACT_SHOP,
+    ChangeKind.DATA_REQUEST: PrivacyRequestKind.DATA_REQUEST,
+}
+
+
+def apply_privacy_request(
+    uow: UnitOfWork, shop: ShopConnection, change: InboundChange, now: datetime
+) -> PrivacyRequest:
+    request = PrivacyRequest(
+        merchant_id=shop.merchant_id,
+        kind=_PRIVACY[change.kind],
+        received_at=now,
+        shop_id=shop.id,
+        reference=change.reference,
+    )
+    if request.kind is PrivacyRequestKind.REDACT_SHOP:
+        return services.redact_shop(uow, request, now)
+    customer = _find_requester(uow, shop, change)
+    if request.kind is PrivacyRequestKind.REDACT_CUSTOMER:
+        return services.redact_customer(uow, request, customer, now)
+    # A data request is for the merchant to answer: record it open, with whom it concerns.
+    request.customer_id = customer.id if customer else None
+    uow.tenant(shop.merchant_id).audit.record_privacy_request(request)
+    return request
+
+
+def _find_requester(
+    uow: UnitOfWork, shop: ShopConnection, change: InboundChange
+) -> Customer | None:
+    customers = uow.tenant(shop.merchant_id).customers
+    found = customers.by_link(shop.id, change.remote_id) if change.remote_id else None
+    if found is None and change.email:
+        email = _clean_email(change.email, ApplyResult())
+        found = customers.by_email(email) if email else None
+    return found
 
 
 def _clean_email(value: str | None, result: ApplyResult) -> str | None:

@@ -131,11 +131,17 @@ class InboxApplier:
     ) -> None:
         # The error's class and message only: messages from our parsers name fields, not values.
         text = f"{type(error).__name__}: {error}"[:MAX_ERROR] if error else None
-        session.execute(
-            inbox.update()
-            .where(inbox.c.id == row_id)
-            .values(status=status, applied_at=now, attempts=attempts + 1, error=text)
-        )
+        values: dict[str, object] = {
+            "status": status,
+            "applied_at": now,
+            "attempts": attempts + 1,
+            "error": text,
+        }
+        if status is Status.APPLIED:
+            # Once applied the body is no longer needed, and it holds personal data: drop it.
+            # Failed rows keep theirs so a person can see what could not be read.
+            values["body"] = b""
+        session.execute(inbox.update().where(inbox.c.id == row_id).values(**values))
 
 
 def stale_pending(

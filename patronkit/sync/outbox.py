@@ -172,7 +172,7 @@ class Pusher:
         customer = tenant.customers.find(row.customer_id)
         link = customer.link_for(shop.id) if customer else None
         status = customer.consent(row.channel, row.purpose) if customer else None
-        if customer is None or link is None or status is None:
+        if customer is None or link is None or status is None or customer.redacted:
             return "nothing_to_push"
         access = ShopAccess(shop.domain, shop.api_url, shop.credentials(self.sealer))
         return (

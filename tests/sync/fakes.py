@@ -83,6 +83,15 @@ class FakeGateway(StorefrontGateway):
             return [InboundChange(ChangeKind.CUSTOMER, customer=self.to_remote(payload))]
         if topic == "uninstalled":
             return [InboundChange(ChangeKind.UNINSTALLED)]
+        if topic in {"redact_customer", "data_request", "customer_deleted", "redact_shop"}:
+            return [
+                InboundChange(
+                    ChangeKind(topic),
+                    remote_id=payload.get("id"),
+                    email=payload.get("email"),
+                    reference=payload.get("request"),
+                )
+            ]
         raise ValueError(f"unknown topic {topic}")
 
     @staticmethod

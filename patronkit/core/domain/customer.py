@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
@@ -150,7 +150,33 @@ class Customer:
         self.events.append(CustomerUpserted(self.merchant_id, self.id, created=False))
         return True
 
+    def redact(self, now: datetime) -> dict[str, int]:
+        """Erase this person's personal data, keeping the consent facts without their evidence
+        of who the person was (IP, user agent). Returns what was erased, for the audit record.
+        """
+        now = require_aware(now, "now")
+        self.email = self.canonical_email = self.phone = None
+        self.first_name = self.last_name = None
+        self.redacted_at = now
+        erased = 0
+        for event in self.consent_events:
+            if event.evidence.ip or event.evidence.user_agent:
+                event.evidence = replace(event.evidence, ip=None, user_agent=None)
+                erased += 1
+        return {"profile_fields": 5, "evidence_records": erased}
+
+    @property
+    def redacted(self) -> bool:
+        return self.redacted_at is not None
+
     # -- store links ------------------------------------------------------------------------
+
+    def unlink(self, shop_id: UUID) -> StoreLink | None:
+        """Forget this customer's record in one store (the store deleted it)."""
+        link = self.link_for(shop_id)
+        if link is not None:
+            self.links.remove(link)
+        return link
 
     def link_for(self, shop_id: UUID) -> StoreLink | None:
         return next((link for link in self.links if link.shop_id == shop_id), None)

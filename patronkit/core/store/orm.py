@@ -11,6 +11,7 @@ from patronkit.core.domain.consent import ConsentEvent, ConsentSource, Evidence
 from patronkit.core.domain.customer import Customer, CustomerMerge, DuplicateFlag, StoreLink
 from patronkit.core.domain.merchant import Merchant, ShopConnection
 from patronkit.core.domain.order import OrderSummary
+from patronkit.core.domain.privacy import PrivacyRequest
 from patronkit.core.domain.referral import ReferralCode
 from patronkit.core.domain.wording import ConsentWording
 from patronkit.core.store import tables
@@ -68,6 +69,7 @@ def start_mappers() -> None:
     mapper_registry.map_imperatively(OrderSummary, tables.orders)
     mapper_registry.map_imperatively(DuplicateFlag, tables.duplicate_flags)
     mapper_registry.map_imperatively(CustomerMerge, tables.customer_merges)
+    mapper_registry.map_imperatively(PrivacyRequest, tables.privacy_requests)
     event.listen(Customer, "load", _init_domain_events)
     _mapped = True
 

@@ -17,6 +17,7 @@ from patronkit.core.domain.consent import Channel
 from patronkit.core.domain.customer import Customer, CustomerMerge, DuplicateFlag
 from patronkit.core.domain.merchant import Merchant, ShopConnection
 from patronkit.core.domain.order import OrderSummary
+from patronkit.core.domain.privacy import PrivacyRequest
 from patronkit.core.domain.referral import ReferralCode, normalize_code
 from patronkit.core.domain.values import normalize_email
 from patronkit.core.domain.wording import ConsentWording
@@ -147,6 +148,15 @@ class SqlCustomerRepository(_Scoped, ports.CustomerRepository):
         )
         return self.session.scalars(query).all()
 
+    def linked_in(self, shop_id: UUID) -> list[Customer]:
+        link = t.store_links.c
+        query = (
+            self._mine()
+            .join(t.store_links, link.customer_id == t.customers.c.id)
+            .where(link.shop_id == shop_id)
+        )
+        return [self._track_one(c) for c in self.session.scalars(query)]
+
     def count(self) -> int:
         query = (
             sa.select(sa.func.count())
@@ -236,6 +246,19 @@ class SqlOrderRepository(_Scoped, ports.OrderRepository):
         )
         return list(self.session.scalars(query))
 
+    def delete_for_shop(self, shop_id: UUID) -> int:
+        query = self._select(OrderSummary, t.orders).where(t.orders.c.shop_id == shop_id)
+        orders = list(self.session.scalars(query))
+        for order in orders:
+            self.session.delete(order)
+        return len(orders)
+
+    def detach_customer(self, customer_id: UUID) -> int:
+        orders = self.for_customer(customer_id)
+        for order in orders:
+            order.customer_id = None
+        return len(orders)
+
 
 class SqlAuditRepository(_Scoped, ports.AuditRepository):
     def __init__(self, session: Session, merchant_id: UUID) -> None:
@@ -258,6 +281,16 @@ class SqlAuditRepository(_Scoped, ports.AuditRepository):
     def record_merge(self, merge: CustomerMerge) -> None:
         self._check(merge.merchant_id)
         self.session.add(merge)
+
+    def record_privacy_request(self, request: PrivacyRequest) -> None:
+        self._check(request.merchant_id)
+        self.session.add(request)
+
+    def privacy_requests(self) -> list[PrivacyRequest]:
+        query = self._select(PrivacyRequest, t.privacy_requests).order_by(
+            t.privacy_requests.c.received_at
+        )
+        return list(self.session.scalars(query))
 
     def merges(self) -> list[CustomerMerge]:
         query = self._select(CustomerMerge, t.customer_merges).order_by(

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from patronkit.core.domain.consent import Channel, ConsentState, OptInLevel, SourceKind
 from patronkit.core.domain.merchant import ShopStatus
 from patronkit.core.domain.order import FinancialStatus
+from patronkit.core.domain.privacy import PrivacyRequestKind
 from patronkit.core.store.types import Amount, RefundList, UTCDateTime, enum_column
 
 metadata = sa.MetaData(
@@ -216,4 +217,19 @@ customer_merges = sa.Table(
     sa.Column("moved_link_ids", sa.JSON, nullable=False),
     sa.Column("moved_event_ids", sa.JSON, nullable=False),
     sa.Column("absorbed_snapshot", sa.JSON, nullable=False),
+)
+
+privacy_requests = sa.Table(
+    "privacy_requests",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    _merchant_fk(),
+    sa.Column("kind", enum_column(PrivacyRequestKind), nullable=False),
+    sa.Column("shop_id", sa.Uuid, sa.ForeignKey("shop_connections.id", ondelete="SET NULL")),
+    sa.Column("customer_id", sa.Uuid, sa.ForeignKey("customers.id", ondelete="SET NULL")),
+    sa.Column("reference", sa.String(255)),
+    sa.Column("received_at", UTCDateTime, nullable=False),
+    sa.Column("completed_at", UTCDateTime),
+    sa.Column("outcome", sa.JSON, nullable=False),
+    sa.Index("ix_privacy_requests_merchant_received", "merchant_id", "received_at"),
 )

@@ -7,6 +7,7 @@ import threading
 import click
 
 from patronkit.cli.common import load_settings, migrated_runtime
+from patronkit.sync.queue import make_consumer
 
 
 @click.command()
@@ -38,7 +39,7 @@ def serve(host: str | None, port: int | None, worker: bool, workers: int) -> Non
     web = threading.Thread(target=server.run, name="web", daemon=True)
     web.start()
     try:
-        runtime.huey.create_consumer(workers=workers, worker_type="thread", periodic=True).run()
+        make_consumer(runtime.huey, workers=workers).run()
     finally:
         server.close()
 
@@ -49,4 +50,4 @@ def worker(workers: int) -> None:
     """Run only the job consumer (scale out by running several)."""
     runtime = migrated_runtime(load_settings())
     click.echo(f"patronkit worker consuming {runtime.settings.queue_url.split('://')[0]} queue")
-    runtime.huey.create_consumer(workers=workers, worker_type="thread", periodic=True).run()
+    make_consumer(runtime.huey, workers=workers).run()

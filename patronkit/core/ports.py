@@ -175,6 +175,10 @@ class OrderRepository(ScopedRepository):
     def for_customer(self, customer_id: UUID) -> list[OrderSummary]: ...
 
     @abc.abstractmethod
+    def attach_waiting(self, shop_id: UUID, customer_remote_id: str, customer_id: UUID) -> int:
+        """Give orders that arrived before their buyer to that buyer; returns how many."""
+
+    @abc.abstractmethod
     def delete_for_shop(self, shop_id: UUID) -> int:
         """Delete every order from one store; returns how many."""
 

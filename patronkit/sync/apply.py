@@ -153,7 +153,11 @@ def apply_customer(
         )
     elif remote.profile_included:
         _update_profile(uow, customer, remote, email, phone)
-    customer.link(shop.id, remote.remote_id, remote.updated_at)
+    if customer.link_for(shop.id) is None:
+        customer.link(shop.id, remote.remote_id, remote.updated_at)
+        uow.tenant(shop.merchant_id).orders.attach_waiting(shop.id, remote.remote_id, customer.id)
+    else:
+        customer.link(shop.id, remote.remote_id, remote.updated_at)
     result.customers_touched += 1
 
     source = ConsentSource(SourceKind.STORE, shop.id)
@@ -215,6 +219,7 @@ def apply_order(
         shop_id=shop.id,
         remote_id=remote.remote_id,
         customer_id=customer.id if customer else None,
+        customer_remote_id=remote.customer_remote_id,
         total=remote.total,
         currency=remote.currency,
         financial_status=remote.financial_status,

@@ -15,6 +15,7 @@ from uuid import UUID
 from sqlalchemy.orm import Session, sessionmaker
 
 from patronkit.core.crypto import FernetSealer
+from patronkit.core.domain.consent import ConsentEvent
 from patronkit.core.domain.values import utcnow
 from patronkit.core.store.unit_of_work import SqlUnitOfWork
 from patronkit.core.storefront import StorefrontGateway
@@ -73,6 +74,19 @@ class SyncEngine:
         return applied
 
     # -- outbound ------------------------------------------------------------------------------
+
+    def change_consent(self, event: ConsentEvent) -> bool:
+        """Record a consent decided in patronkit (widget, admin, support) and queue a push to
+        every store the person is linked in. True if it changed what the consent means."""
+        with self.unit_of_work() as uow:
+            customer = uow.tenant(event.merchant_id).customers.get(event.customer_id)
+            changed = customer.record_consent(event)
+            pushes = outbox.queue_consent_pushes(
+                uow, list(uow.collect_new_events()), (), self.clock()
+            )
+            uow.commit()
+        self.dispatch_pushes(pushes)
+        return changed
 
     def dispatch_pushes(self, push_ids: list[UUID]) -> None:
         for push_id in push_ids:

@@ -9,6 +9,7 @@ from urllib.parse import urlparse
 from uuid import UUID
 
 from huey import Huey, RedisHuey, SqliteHuey, crontab
+from huey.consumer import Consumer
 
 from patronkit.sync.engine import SyncEngine
 
@@ -61,3 +62,34 @@ class HueyDispatcher:
             self._push(str(row_id))
         else:
             self._push.schedule((str(row_id),), eta=at)
+
+
+# Idle workers poll the queue with a growing delay; Huey's default ceiling is 10 s, too slow
+# for a withdrawal that must reach every store within seconds.
+MAX_IDLE_POLL_SECONDS = 0.25
+
+
+def make_consumer(huey: Huey, *, workers: int, periodic: bool = True) -> Consumer:
+    return huey.create_consumer(
+        workers=workers,
+        worker_type="thread",
+        periodic=periodic,
+        initial_delay=0.02,
+        max_delay=MAX_IDLE_POLL_SECONDS,
+    )
+
+
+class BackgroundWorkers:
+    """Huey worker threads inside another program (tests, the demo): started without taking
+    over the process's signal handlers, stopped gracefully."""
+
+    def __init__(self, huey: Huey, *, workers: int = 2, periodic: bool = False) -> None:
+        self.consumer = make_consumer(huey, workers=workers, periodic=periodic)
+        # Signal handlers can only be set from the main thread, and belong to the host program.
+        self.consumer._set_signal_handlers = lambda: None
+
+    def start(self) -> None:
+        self.consumer.start()
+
+    def stop(self) -> None:
+        self.consumer.stop(graceful=True)

@@ -8,7 +8,7 @@ from flask import Flask
 
 from patronkit.bootstrap import Runtime, build_runtime
 from patronkit.config import Settings
-from patronkit.webapp import health, webhooks
+from patronkit.webapp import health, install, webhooks
 
 
 def create_app(
@@ -30,4 +30,5 @@ def create_app(
     app.extensions["patronkit"] = runtime
     app.register_blueprint(health.bp)
     app.register_blueprint(webhooks.bp)
+    app.register_blueprint(install.bp)
     return app

@@ -12,9 +12,11 @@ import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from patronkit.core.domain.consent import Channel, ConsentState, OptInLevel
+from patronkit.core.domain.order import FinancialStatus
 from patronkit.core.storefront import (
     ChangeKind,
     ConsentPush,
@@ -83,6 +85,18 @@ class FakeGateway(StorefrontGateway):
             return [InboundChange(ChangeKind.CUSTOMER, customer=self.to_remote(payload))]
         if topic == "uninstalled":
             return [InboundChange(ChangeKind.UNINSTALLED)]
+        if topic == "order":
+            at = datetime.fromisoformat(payload["updated_at"])
+            order = RemoteOrder(
+                remote_id=str(payload["id"]),
+                updated_at=at,
+                placed_at=at,
+                total=Decimal(payload["total"]),
+                currency="EUR",
+                financial_status=FinancialStatus.PAID,
+                customer_remote_id=payload.get("customer_id"),
+            )
+            return [InboundChange(ChangeKind.ORDER, order=order)]
         if topic in {"redact_customer", "data_request", "customer_deleted", "redact_shop"}:
             return [
                 InboundChange(

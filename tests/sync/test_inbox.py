@@ -174,3 +174,23 @@ def test_uninstall_marks_the_shop_and_stops_pushes_to_it(world: World) -> None:
     with world.uow() as uow:
         shop = uow.tenant(world.merchant.id).shops.get(world.shop_b.id)
         assert not shop.active and shop.sealed_credentials is None
+
+
+def test_an_order_that_arrives_before_its_buyer_is_attached_when_the_buyer_does(
+    world: World,
+) -> None:
+    import json
+
+    order = {"id": "o1", "customer_id": "a9", "total": "42.50", "updated_at": T0.isoformat()}
+    world.engine.receive(
+        Delivery(
+            shop=world.shop_a, delivery_key="o", topic="order", body=json.dumps(order).encode()
+        )
+    )
+    deliver(world, "c", customer_payload("a9", T0, email="late@example.com"))
+    with world.uow() as uow:
+        tenant = uow.tenant(world.merchant.id)
+        customer = tenant.customers.by_email("late@example.com")
+        assert customer is not None
+        [stored] = tenant.orders.for_customer(customer.id)
+        assert stored.remote_id == "o1" and str(stored.total) == "42.5"

@@ -107,3 +107,40 @@ def test_sweep_hands_out_lost_deliveries_and_due_pushes(world: World) -> None:
         assert uow.session.execute(sa.select(inbox.c.status)).scalar_one() == "applied"
         assert uow.tenant(world.merchant.id).customers.count() == 1
     assert world.engine.sweep() == (0, 0)
+
+
+def test_a_consent_decided_in_patronkit_reaches_every_linked_store(world: World) -> None:
+    from patronkit.core.domain.consent import (
+        Channel,
+        ConsentEvent,
+        ConsentSource,
+        ConsentState,
+        Evidence,
+        OptInLevel,
+        SourceKind,
+    )
+
+    _link_both(world)
+    with world.uow() as uow:
+        customer = uow.tenant(world.merchant.id).customers.by_email("ana@example.com")
+        assert customer is not None
+    at = datetime.now(UTC)
+    withdrawal = ConsentEvent(
+        merchant_id=world.merchant.id,
+        customer_id=customer.id,
+        channel=Channel.EMAIL,
+        state=ConsentState.UNSUBSCRIBED,
+        opt_in_level=OptInLevel.SINGLE,
+        source=ConsentSource(SourceKind.WIDGET),
+        occurred_at=at,
+        evidence=Evidence(touchpoint="preference_link", ip="192.0.2.1", actor="shopper"),
+    )
+    assert world.engine.change_consent(withdrawal) is True
+    assert sorted((domain, push.customer_remote_id) for domain, push in world.gateway.pushes) == [
+        ("a.example", "a1"),
+        ("b.example", "b1"),
+    ]
+    assert all(push.state is ConsentState.UNSUBSCRIBED for _, push in world.gateway.pushes)
+    # Saying it again changes nothing and pushes nothing.
+    assert world.engine.change_consent(withdrawal) is False
+    assert len(world.gateway.pushes) == 2

@@ -59,6 +59,9 @@ class OrderSummary:
     placed_at: datetime
     updated_at: datetime
     customer_id: UUID | None = None  # None for a guest order we could not match to a person
+    # The store's id of the buyer, kept so an order that arrives before its customer can be
+    # attached when the customer does.
+    customer_remote_id: str | None = None
     financial_status: FinancialStatus = FinancialStatus.UNKNOWN
     outstanding: Decimal = Decimal(0)
     discount_codes: list[str] = field(default_factory=list)

@@ -53,8 +53,10 @@ def normalize_phone(value: str, default_region: str | None = None) -> str:
         parsed = phonenumbers.parse(value, default_region)
     except phonenumbers.NumberParseException as exc:
         raise InvalidPhone(f"not a phone number: {exc}") from None
-    if not phonenumbers.is_valid_number(parsed):
-        raise InvalidPhone("not a valid phone number")
+    # "Possible" (right length for its country), not "valid" (in an allocated range): stores
+    # validate numbers themselves, and the allocation tables lag real numbering plans.
+    if not phonenumbers.is_possible_number(parsed):
+        raise InvalidPhone("not a possible phone number")
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 

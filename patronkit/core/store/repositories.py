@@ -246,6 +246,18 @@ class SqlOrderRepository(_Scoped, ports.OrderRepository):
         )
         return list(self.session.scalars(query))
 
+    def attach_waiting(self, shop_id: UUID, customer_remote_id: str, customer_id: UUID) -> int:
+        c = t.orders.c
+        query = self._select(OrderSummary, t.orders).where(
+            c.shop_id == shop_id,
+            c.customer_remote_id == customer_remote_id,
+            c.customer_id.is_(None),
+        )
+        orders = list(self.session.scalars(query))
+        for order in orders:
+            order.customer_id = customer_id
+        return len(orders)
+
     def delete_for_shop(self, shop_id: UUID) -> int:
         query = self._select(OrderSummary, t.orders).where(t.orders.c.shop_id == shop_id)
         orders = list(self.session.scalars(query))

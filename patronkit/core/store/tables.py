@@ -169,6 +169,7 @@ orders = sa.Table(
     ),
     sa.Column("remote_id", sa.String(255), nullable=False),
     sa.Column("customer_id", sa.Uuid, sa.ForeignKey("customers.id", ondelete="SET NULL")),
+    sa.Column("customer_remote_id", sa.String(255)),
     sa.Column("total", Amount, nullable=False),
     sa.Column("currency", sa.String(3), nullable=False),
     sa.Column("financial_status", enum_column(FinancialStatus), nullable=False),
@@ -183,6 +184,7 @@ orders = sa.Table(
     sa.Column("cancelled_at", UTCDateTime),
     sa.UniqueConstraint("shop_id", "remote_id", name="uq_orders_shop_remote"),
     sa.Index("ix_orders_merchant_customer", "merchant_id", "customer_id"),
+    sa.Index("ix_orders_shop_customer_remote", "shop_id", "customer_remote_id"),
 )
 
 duplicate_flags = sa.Table(

@@ -1,0 +1,224 @@
+"""Install and auth flows for any platform, spoken only through the storefront port.
+
+    GET  /install/<platform>?shop=<domain>   start: signed state cookie, 302 to the platform
+    GET  /install/<platform>/callback        finish: verify, connect the shop, 302 to /admin
+    POST /install/<platform>/session         embedded apps: session token → access token
+
+The platform is the URL's; its gateway does every platform-specific check (shop domain,
+HMAC, timestamp, state, code or token exchange). A rejected install answers 4xx and writes
+nothing. Tokens, codes, secrets and session tokens are never logged or echoed.
+
+Webhook registration runs after the install is committed. If it fails the install stands:
+we log it and say so (``webhooks=pending``), and the next token exchange (every load of the
+embedded admin) or re-install retries it, registration being idempotent. Until then, the
+periodic reconcile covers the changes webhooks would have brought.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable
+from urllib.parse import urlencode
+from uuid import UUID
+
+from flask import Blueprint, Response, abort, jsonify, redirect, request
+from flask.typing import ResponseReturnValue
+from sqlalchemy.exc import IntegrityError
+from werkzeug.wrappers import Response as BaseResponse
+
+from patronkit.bootstrap import Runtime
+from patronkit.core.domain.values import utcnow
+from patronkit.core.installs import connect_shop
+from patronkit.core.storefront import (
+    Installation,
+    InstallRejected,
+    ShopAccess,
+    StorefrontGateway,
+)
+from patronkit.webapp.services import runtime
+from patronkit.webapp.signing import sign, unsign
+
+log = logging.getLogger(__name__)
+bp = Blueprint("install", __name__)
+
+STATE_COOKIE = "patronkit_install_state"
+STATE_SALT = "patronkit.install-state"
+STATE_MAX_AGE_SECONDS = 600  # the merchant approves within minutes; a stale nonce is refused
+
+SessionTokenInstaller = Callable[[str | None], Installation]
+
+
+@bp.get("/install/<platform>")
+def begin(platform: str) -> ResponseReturnValue:
+    run = runtime()
+    gateway = _gateway(run, platform)
+    shop = request.args.get("shop", "").strip()
+    if not shop:
+        return _error(400, "missing shop", "add ?shop=<your store's domain>")
+    state = secrets.token_hex(32)
+    try:
+        url = gateway.begin_install(shop, _callback_url(run, platform), state)
+    except (InstallRejected, ValueError) as exc:
+        return _error(400, "invalid shop", str(exc))
+    response = redirect(url, code=302)
+    response.set_cookie(
+        STATE_COOKIE,
+        sign(STATE_SALT, {"platform": platform, "state": state}),
+        max_age=STATE_MAX_AGE_SECONDS,
+        path=_cookie_path(platform),  # sent to this platform's callback only
+        secure=_https(run),
+        httponly=True,
+        samesite="Lax",  # the platform's redirect back is a top-level GET: Lax sends it
+    )
+    return response
+
+
+@bp.get("/install/<platform>/callback")
+def callback(platform: str) -> ResponseReturnValue:
+    run = runtime()
+    gateway = _gateway(run, platform)
+    response = _finish_callback(run, gateway, platform)
+    # The nonce is single-use whatever the outcome.
+    response.delete_cookie(
+        STATE_COOKIE,
+        path=_cookie_path(platform),
+        secure=_https(run),
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
+
+
+@bp.post("/install/<platform>/session")
+def from_session_token(platform: str) -> ResponseReturnValue:
+    run = runtime()
+    gateway = _gateway(run, platform)
+    # Only platforms with an embedded admin (App Bridge style session tokens) offer this.
+    installer: SessionTokenInstaller | None = getattr(gateway, "install_from_session_token", None)
+    if installer is None:
+        abort(404)
+    try:
+        installation = installer(request.headers.get("Authorization"))
+    except InstallRejected as exc:
+        log.info("session token install refused (platform %s): %s", platform, exc)
+        response = _error(401, "invalid session token", str(exc))
+        response.headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
+        return response
+    merchant_id = _connect(run, platform, installation)
+    registered = _register_webhooks(run, gateway, platform, installation)
+    return jsonify(
+        shop=installation.domain,
+        merchant_id=str(merchant_id),
+        webhooks="registered" if registered else "pending",
+    )
+
+
+# -- steps ---------------------------------------------------------------------------------
+
+
+def _finish_callback(run: Runtime, gateway: StorefrontGateway, platform: str) -> BaseResponse:
+    expected_state = _issued_state(platform)
+    if expected_state is None:
+        return _error(
+            401, "install session missing or expired", "start the install again from your store"
+        )
+    if any(len(values) > 1 for values in request.args.listvalues()):
+        # A repeated parameter could be read one way when signed and another when used.
+        return _error(400, "install rejected", "repeated query parameters")
+    try:
+        installation = gateway.complete_install(request.args.to_dict(), expected_state)
+    except InstallRejected as exc:
+        log.info("install refused (platform %s): %s", platform, exc)
+        return _error(400, "install rejected", str(exc))
+    _connect(run, platform, installation)
+    registered = _register_webhooks(run, gateway, platform, installation)
+    return redirect(_admin_url(run, platform, installation, registered), code=302)
+
+
+def _issued_state(platform: str) -> str | None:
+    """The nonce from our signed cookie, if present, intact, fresh and for this platform."""
+    value = unsign(STATE_SALT, request.cookies.get(STATE_COOKIE), STATE_MAX_AGE_SECONDS)
+    if not isinstance(value, dict) or value.get("platform") != platform:
+        return None
+    state = value.get("state")
+    return state if isinstance(state, str) and state else None
+
+
+def _connect(run: Runtime, platform: str, installation: Installation) -> UUID:
+    """Create or re-activate the connection in one unit of work; the owning merchant's id."""
+    try:
+        merchant_id = _connect_once(run, platform, installation)
+    except IntegrityError:
+        # Two first installs of one store raced and the other created the connection:
+        # a second pass finds it and updates it instead.
+        merchant_id = _connect_once(run, platform, installation)
+    log.info("installed %s shop %s (merchant %s)", platform, installation.domain, merchant_id)
+    return merchant_id
+
+
+def _connect_once(run: Runtime, platform: str, installation: Installation) -> UUID:
+    with run.unit_of_work() as uow:
+        shop = connect_shop(uow, platform, installation, run.sealer, utcnow())
+        uow.commit()
+        return shop.merchant_id
+
+
+def _register_webhooks(
+    run: Runtime, gateway: StorefrontGateway, platform: str, installation: Installation
+) -> bool:
+    access = ShopAccess(installation.domain, installation.api_url, installation.credentials)
+    try:
+        gateway.register_webhooks(access, f"{run.settings.public_url}/webhooks/{platform}")
+    except Exception as exc:
+        # The install is committed and must stand; the exception type is enough to act on
+        # (messages of unknown exceptions might carry request details).
+        log.warning(
+            "webhook registration failed for %s shop %s (%s); will retry on the next "
+            "session or install",
+            platform,
+            installation.domain,
+            type(exc).__name__,
+        )
+        return False
+    return True
+
+
+# -- small helpers -------------------------------------------------------------------------
+
+
+def _gateway(run: Runtime, platform: str) -> StorefrontGateway:
+    gateway = run.gateways.get(platform)
+    if gateway is None:
+        abort(404)
+    return gateway
+
+
+def _callback_url(run: Runtime, platform: str) -> str:
+    return f"{run.settings.public_url}/install/{platform}/callback"
+
+
+def _admin_url(run: Runtime, platform: str, installation: Installation, registered: bool) -> str:
+    """Our embedded admin's entry page (another blueprint). For Shopify this loads inside the
+    store's admin; the `host` parameter is what App Bridge needs to do that, so pass it on."""
+    query = {"platform": platform, "shop": installation.domain}
+    host = request.args.get("host")
+    if host:
+        query["host"] = host
+    if not registered:
+        query["webhooks"] = "pending"
+    return f"{run.settings.public_url}/admin?{urlencode(query)}"
+
+
+def _cookie_path(platform: str) -> str:
+    return f"/install/{platform}"
+
+
+def _https(run: Runtime) -> bool:
+    return run.settings.public_url.startswith("https://")
+
+
+def _error(status: int, error: str, detail: str) -> Response:
+    response = jsonify(error=error, detail=detail)
+    response.status_code = status
+    return response

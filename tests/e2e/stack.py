@@ -167,7 +167,12 @@ def running_stack(
 ) -> Iterator[Stack]:
     port = free_port()
     with running_simulator(
-        customers=customers, seed=seed, bulk_duration_seconds=0.2, **simulator_options
+        customers=customers,
+        seed=seed,
+        bulk_duration_seconds=0.2,
+        # Shopify sends the privacy topics to the URLs in the app's configuration.
+        compliance_webhook_url=f"http://127.0.0.1:{port}/webhooks/shopify",
+        **simulator_options,
     ) as sim:
         settings = Settings.load(
             {
@@ -204,7 +209,9 @@ def _install(runtime: Runtime, sim: ShopifySimulator) -> tuple[UUID, UUID]:
     shop = ShopConnection(
         merchant_id=merchant.id, platform="shopify", domain=sim.shop_domain, api_url=sim.url
     )
-    shop.store_credentials(runtime.sealer, {"access_token": sim.install_app(tuple(SCOPES.split(",")))})
+    shop.store_credentials(
+        runtime.sealer, {"access_token": sim.install_app(tuple(SCOPES.split(",")))}
+    )
     with runtime.unit_of_work() as uow:
         uow.merchants.add(merchant)
         uow.tenant(merchant.id).shops.add(shop)

@@ -11,12 +11,11 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from huey import Huey
-from sqlalchemy.orm import Session, sessionmaker
 
 from patronkit.adapters.registry import PLATFORMS, build_gateways
 from patronkit.config import Settings
 from patronkit.core.crypto import FernetSealer
-from patronkit.core.store.database import make_engine, make_session_factory
+from patronkit.core.store.database import make_engine
 from patronkit.core.store.unit_of_work import SqlUnitOfWork
 from patronkit.core.storefront import StorefrontGateway
 from patronkit.sync.engine import SyncEngine
@@ -27,14 +26,13 @@ from patronkit.sync.queue import HueyDispatcher, make_huey
 class Runtime:
     settings: Settings
     engine: sa.Engine
-    session_factory: sessionmaker[Session]
     sealer: FernetSealer
     gateways: Mapping[str, StorefrontGateway]
     huey: Huey
     sync: SyncEngine
 
     def unit_of_work(self, *, read_only: bool = False) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.session_factory, read_only=read_only)
+        return SqlUnitOfWork(self.engine, read_only=read_only)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -48,12 +46,11 @@ def build_runtime(
 ) -> Runtime:
     """`immediate` runs jobs in the caller's thread (Huey's immediate mode), for tests."""
     engine = make_engine(settings.database_url)
-    session_factory = make_session_factory(engine)
     sealer = settings.sealer()
     if gateways is None:
         gateways = build_gateways({name: settings.platform_options(name) for name in PLATFORMS})
     huey = make_huey(settings.queue_url, immediate=immediate)
     dispatcher = HueyDispatcher(huey)
-    sync = SyncEngine(session_factory, sealer, gateways, dispatcher)
+    sync = SyncEngine(engine, sealer, gateways, dispatcher)
     dispatcher.bind(sync)
-    return Runtime(settings, engine, session_factory, sealer, gateways, huey, sync)
+    return Runtime(settings, engine, sealer, gateways, huey, sync)

@@ -8,21 +8,15 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, sessionmaker
 
 from patronkit.config import Settings
 from patronkit.core.crypto import FernetSealer
 from patronkit.core.domain.merchant import Merchant, ShopConnection
 from patronkit.core.store import tables
-from patronkit.core.store.database import make_engine, make_session_factory
-from patronkit.core.store.orm import start_mappers
+from patronkit.core.store.database import make_engine
 from patronkit.core.store.unit_of_work import SqlUnitOfWork
 from patronkit.db import upgrade
 from tests.postgres_server import temporary_postgres
-
-# Map the domain classes before any test module builds domain objects at import time: an
-# object made before imperative mapping cannot be persisted or even appended to afterwards.
-start_mappers()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -63,17 +57,18 @@ def engine(database_url: str) -> Iterator[sa.Engine]:
 
 
 @pytest.fixture
-def session_factory(engine: sa.Engine) -> Iterator[sessionmaker[Session]]:
-    yield make_session_factory(engine)
+def clean_db(engine: sa.Engine) -> Iterator[sa.Engine]:
+    """The migrated database, emptied after the test."""
+    yield engine
     with engine.begin() as connection:
         for table in reversed(tables.metadata.sorted_tables):
             connection.execute(table.delete())
 
 
 @pytest.fixture
-def uow(session_factory: sessionmaker[Session]) -> Callable[[], SqlUnitOfWork]:
-    """A factory: each call is a fresh unit of work (a fresh session), as in production."""
-    return lambda: SqlUnitOfWork(session_factory)
+def uow(clean_db: sa.Engine) -> Callable[[], SqlUnitOfWork]:
+    """A factory: each call is a fresh unit of work (a fresh transaction), as in production."""
+    return lambda: SqlUnitOfWork(clean_db)
 
 
 @pytest.fixture

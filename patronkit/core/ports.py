@@ -7,7 +7,7 @@ filters every query by it: there is no call that can reach another merchant's ro
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Self
@@ -75,17 +75,12 @@ class ShopRepository(ScopedRepository):
 
 
 class CustomerRepository(ScopedRepository):
-    def __init__(self, merchant_id: UUID) -> None:
-        super().__init__(merchant_id)
-        self.seen: set[Customer] = set()
-
     def add(self, customer: Customer) -> None:
         self._check(customer.merchant_id)
         self._add(customer)
-        self.seen.add(customer)
 
     def find(self, customer_id: UUID) -> Customer | None:
-        return self._track(self._find(customer_id))
+        return self._find(customer_id)
 
     def get(self, customer_id: UUID) -> Customer:
         customer = self.find(customer_id)
@@ -94,24 +89,29 @@ class CustomerRepository(ScopedRepository):
         return customer
 
     def by_email(self, email: str) -> Customer | None:
-        return self._track(self._by_email(email))
+        return self._by_email(email)
 
     def by_link(self, shop_id: UUID, remote_id: str) -> Customer | None:
-        return self._track(self._by_link(shop_id, remote_id))
+        return self._by_link(shop_id, remote_id)
 
     def search(self, text: str, limit: int = 50, offset: int = 0) -> list[Customer]:
-        return [self._track_one(c) for c in self._search(text, limit, offset)]
+        return list(self._search(text, limit, offset))
 
     def likely_duplicates_of(self, customer: Customer) -> list[Customer]:
         self._check(customer.merchant_id)
-        return [self._track_one(c) for c in self._likely_duplicates_of(customer)]
+        return list(self._likely_duplicates_of(customer))
 
-    def _track(self, customer: Customer | None) -> Customer | None:
-        return None if customer is None else self._track_one(customer)
+    @abc.abstractmethod
+    def by_links(self, shop_id: UUID, remote_ids: Sequence[str]) -> dict[str, Customer]:
+        """Many customers by their ids in one store: {remote id: customer} for those found."""
 
-    def _track_one(self, customer: Customer) -> Customer:
-        self.seen.add(customer)
-        return customer
+    @abc.abstractmethod
+    def by_emails(self, emails: Sequence[str]) -> dict[str, Customer]:
+        """Many customers by email: {normalized email: customer} for those found."""
+
+    @abc.abstractmethod
+    def likely_duplicates_among(self, customers: Sequence[Customer]) -> dict[UUID, list[Customer]]:
+        """For each customer, the others that are probably the same person."""
 
     @abc.abstractmethod
     def _add(self, customer: Customer) -> None: ...
@@ -175,8 +175,9 @@ class OrderRepository(ScopedRepository):
     def for_customer(self, customer_id: UUID) -> list[OrderSummary]: ...
 
     @abc.abstractmethod
-    def attach_waiting(self, shop_id: UUID, customer_remote_id: str, customer_id: UUID) -> int:
-        """Give orders that arrived before their buyer to that buyer; returns how many."""
+    def attach_waiting(self, shop_id: UUID, buyers: Mapping[str, UUID]) -> int:
+        """Give orders that arrived before their buyers to them ({store's customer id: our
+        customer id}); returns how many."""
 
     @abc.abstractmethod
     def delete_for_shop(self, shop_id: UUID) -> int:
@@ -246,6 +247,10 @@ class UnitOfWork(abc.ABC):
 
     @abc.abstractmethod
     def rollback(self) -> None: ...
+
+    def refresh_statistics(self) -> None:
+        """Let the database re-plan after a bulk load changed table sizes (a no-op here)."""
+        return None
 
     @abc.abstractmethod
     def _seen_customers(self) -> Iterator[Customer]: ...

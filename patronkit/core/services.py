@@ -6,6 +6,7 @@ transaction ends, so sync can write its outbox rows in the same transaction.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
@@ -41,17 +42,33 @@ def register_customer(
         updated_at=updated_at,
     )
     tenant.customers.add(customer)
-    flag_likely_duplicates(uow, customer)
+    flag_duplicates_among(uow, merchant_id, [customer])
     return customer
 
 
 def flag_likely_duplicates(uow: UnitOfWork, customer: Customer) -> list[DuplicateFlag]:
-    tenant = uow.tenant(customer.merchant_id)
-    flags = []
-    for other in tenant.customers.likely_duplicates_of(customer):
-        reason = duplicate_reason(customer, other)
-        if reason is not None:
-            flag = DuplicateFlag(customer.merchant_id, customer.id, other.id, reason)
+    return flag_duplicates_among(uow, customer.merchant_id, [customer])
+
+
+def flag_duplicates_among(
+    uow: UnitOfWork, merchant_id: UUID, customers: Sequence[Customer]
+) -> list[DuplicateFlag]:
+    """Flag, once per pair, every customer that is probably the same person as one given."""
+    if not customers:
+        return []
+    tenant = uow.tenant(merchant_id)
+    flags: list[DuplicateFlag] = []
+    flagged: set[frozenset[UUID]] = set()
+    given = {customer.id: customer for customer in customers}
+    for customer_id, others in tenant.customers.likely_duplicates_among(customers).items():
+        customer = given[customer_id]
+        for other in others:
+            pair = frozenset((customer.id, other.id))
+            reason = duplicate_reason(customer, other)
+            if reason is None or pair in flagged:
+                continue
+            flagged.add(pair)
+            flag = DuplicateFlag(merchant_id, customer.id, other.id, reason)
             tenant.audit.flag(flag)
             flags.append(flag)
     return flags

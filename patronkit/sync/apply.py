@@ -8,6 +8,7 @@ consent by the ledger's rules.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
@@ -49,9 +50,12 @@ def apply_changes(
     uow: UnitOfWork, shop: ShopConnection, changes: list[InboundChange], now: datetime
 ) -> ApplyResult:
     result = ApplyResult()
+    remotes = [c.customer for c in changes if c.kind is ChangeKind.CUSTOMER and c.customer]
+    if remotes:
+        apply_customers(uow, shop, remotes, result)
     for change in changes:
-        if change.kind is ChangeKind.CUSTOMER and change.customer is not None:
-            apply_customer(uow, shop, change.customer, result)
+        if change.kind is ChangeKind.CUSTOMER:
+            continue
         elif change.kind is ChangeKind.ORDER and change.order is not None:
             apply_order(uow, shop, change.order, result)
         elif change.kind is ChangeKind.UNINSTALLED:
@@ -128,38 +132,64 @@ def _clean_phone(value: str | None, result: ApplyResult) -> str | None:
         return None
 
 
-def apply_customer(
-    uow: UnitOfWork, shop: ShopConnection, remote: RemoteCustomer, result: ApplyResult
-) -> Customer | None:
-    """Find (by store link, then email) or create the customer, then apply profile and consent."""
-    customers = uow.tenant(shop.merchant_id).customers
-    email = _clean_email(remote.email, result)
-    phone = _clean_phone(remote.phone, result)
-    customer = customers.by_link(shop.id, remote.remote_id)
-    if customer is None and email:
-        customer = customers.by_email(email)
-    if customer is None:
-        if not email and not phone:
-            result.ignored += 1  # nobody we could ever contact or match: nothing to keep
-            return None
-        customer = services.register_customer(
-            uow,
-            shop.merchant_id,
-            email=email,
-            phone=phone,
-            first_name=remote.first_name if remote.profile_included else None,
-            last_name=remote.last_name if remote.profile_included else None,
-            updated_at=remote.updated_at,
-        )
-    elif remote.profile_included:
-        _update_profile(uow, customer, remote, email, phone)
-    if customer.link_for(shop.id) is None:
-        customer.link(shop.id, remote.remote_id, remote.updated_at)
-        uow.tenant(shop.merchant_id).orders.attach_waiting(shop.id, remote.remote_id, customer.id)
-    else:
-        customer.link(shop.id, remote.remote_id, remote.updated_at)
-    result.customers_touched += 1
+def apply_customers(
+    uow: UnitOfWork, shop: ShopConnection, remotes: Sequence[RemoteCustomer], result: ApplyResult
+) -> list[Customer | None]:
+    """Apply many customers as one store reports them, with a fixed number of queries.
 
+    Each is found by its store link, then by email, or created; then its profile (if the
+    report carries one) and its consents are applied. A report naming nobody we could ever
+    reach or match (no email, no phone, unknown link) is ignored.
+    """
+    customers = uow.tenant(shop.merchant_id).customers
+    cleaned = [
+        (remote, _clean_email(remote.email, result), _clean_phone(remote.phone, result))
+        for remote in remotes
+    ]
+    by_remote = customers.by_links(shop.id, [remote.remote_id for remote in remotes])
+    by_email = customers.by_emails(
+        [email for remote, email, _ in cleaned if email and remote.remote_id not in by_remote]
+    )
+    created: list[Customer] = []
+    newly_linked: dict[str, UUID] = {}
+    applied: list[Customer | None] = []
+    for remote, email, phone in cleaned:
+        customer = by_remote.get(remote.remote_id) or (by_email.get(email) if email else None)
+        if customer is None:
+            if not email and not phone:
+                result.ignored += 1
+                applied.append(None)
+                continue
+            customer = Customer.create(
+                shop.merchant_id,
+                email=email,
+                phone=phone,
+                first_name=remote.first_name if remote.profile_included else None,
+                last_name=remote.last_name if remote.profile_included else None,
+                updated_at=remote.updated_at,
+            )
+            customers.add(customer)
+            created.append(customer)
+        elif remote.profile_included:
+            _update_profile(uow, customer, remote, email, phone)
+        if email and customer.email == email:
+            by_email[email] = customer
+        if customer.link_for(shop.id) is None:
+            newly_linked[remote.remote_id] = customer.id
+        customer.link(shop.id, remote.remote_id, remote.updated_at)
+        by_remote[remote.remote_id] = customer
+        _apply_consents(customer, shop, remote, result)
+        result.customers_touched += 1
+        applied.append(customer)
+    services.flag_duplicates_among(uow, shop.merchant_id, created)
+    if newly_linked:
+        uow.tenant(shop.merchant_id).orders.attach_waiting(shop.id, newly_linked)
+    return applied
+
+
+def _apply_consents(
+    customer: Customer, shop: ShopConnection, remote: RemoteCustomer, result: ApplyResult
+) -> None:
     source = ConsentSource(SourceKind.STORE, shop.id)
     evidence = Evidence(actor=f"store:{shop.platform}", touchpoint="store")
     for consent in remote.consents:
@@ -182,7 +212,6 @@ def apply_customer(
         ):
             # The store reported something core has already superseded: tell it core's answer.
             result.corrections.append((customer, ConsentKey(consent.channel), shop.id))
-    return customer
 
 
 def _update_profile(

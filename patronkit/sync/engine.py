@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 from uuid import UUID
 
-from sqlalchemy.orm import Session, sessionmaker
+import sqlalchemy as sa
 
 from patronkit.core.crypto import FernetSealer
 from patronkit.core.domain.consent import ConsentEvent
@@ -36,29 +36,29 @@ class Dispatcher(Protocol):
 class SyncEngine:
     def __init__(
         self,
-        session_factory: sessionmaker[Session],
+        engine: sa.Engine,
         sealer: FernetSealer,
         gateways: Mapping[str, StorefrontGateway],
         dispatcher: Dispatcher,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
-        self.session_factory = session_factory
+        self.engine = engine
         self.sealer = sealer
         self.gateways = gateways
         self.dispatcher = dispatcher
         self.clock = clock
-        self.applier = inbox.InboxApplier(session_factory, gateways)
-        self.pusher = outbox.Pusher(session_factory, sealer, gateways)
+        self.applier = inbox.InboxApplier(engine, gateways)
+        self.pusher = outbox.Pusher(engine, sealer, gateways)
 
     def unit_of_work(self, *, read_only: bool = False) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.session_factory, read_only=read_only)
+        return SqlUnitOfWork(self.engine, read_only=read_only)
 
     # -- inbound -------------------------------------------------------------------------------
 
     def receive(self, delivery: inbox.Delivery) -> bool:
         """Store a verified delivery and queue its application. False for a redelivery."""
         with self.unit_of_work() as uow:
-            row_id = inbox.accept(uow.session, delivery, self.clock())
+            row_id = inbox.accept(uow.connection, delivery, self.clock())
             uow.commit()
         if row_id is None:
             return False
@@ -104,8 +104,8 @@ class SyncEngine:
         """Hand out again what was lost: stale pending deliveries and due pushes."""
         now = self.clock()
         with self.unit_of_work() as uow:
-            stale = inbox.stale_pending(uow.session, now, INBOX_GRACE)
-            due = outbox.due_rows(uow.session, now)
+            stale = inbox.stale_pending(uow.connection, now, INBOX_GRACE)
+            due = outbox.due_rows(uow.connection, now)
             uow.commit()
         for row_id in stale:
             self.dispatcher.apply_inbox(row_id)

@@ -10,21 +10,25 @@ from __future__ import annotations
 
 import itertools
 import logging
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from queue import Queue
 from typing import TypeVar
 from uuid import UUID
 
 from patronkit.core.domain.merchant import ShopConnection
 from patronkit.core.storefront import RemoteCustomer, RemoteOrder, ShopAccess
-from patronkit.sync.apply import ApplyResult, apply_customer, apply_order
+from patronkit.sync.apply import ApplyResult, apply_customers, apply_order
 from patronkit.sync.engine import SyncEngine
 from patronkit.sync.outbox import queue_consent_pushes
 
 log = logging.getLogger(__name__)
 
 OVERLAP = timedelta(minutes=10)
+# Batches after which the database re-plans (then every 20th): early, while tables grow fast.
+_REPLAN_AFTER = frozenset({1, 3, 8})
 BATCH = 500
 CUSTOMERS, ORDERS = "customers", "orders"
 
@@ -44,6 +48,27 @@ def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
     iterator = iter(items)
     while batch := list(itertools.islice(iterator, size)):
         yield batch
+
+
+def _prefetched(batches: Iterator[list[T]], depth: int = 2) -> Iterator[list[T]]:
+    """Read the next batches in a thread while the current one is applied: reading (network,
+    JSON, mapping) and writing (the database driver releases the GIL) then overlap."""
+    done = object()
+    queue: Queue[object] = Queue(maxsize=depth)
+
+    def read() -> None:
+        try:
+            for batch in batches:
+                queue.put(batch)
+            queue.put(done)
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            queue.put(exc)
+
+    threading.Thread(target=read, name="import-reader", daemon=True).start()
+    while (item := queue.get()) is not done:
+        if isinstance(item, BaseException):
+            raise item
+        yield item  # type: ignore[misc]
 
 
 def _cursor(shop: ShopConnection, stream: str) -> datetime | None:
@@ -73,8 +98,13 @@ def sync_shop(
     stats = ImportStats()
 
     since = None if full else _cursor(shop, CUSTOMERS)
-    for batch in _batches(gateway.customers_updated_since(access, since), BATCH):
+    batches = _prefetched(_batches(gateway.customers_updated_since(access, since), BATCH))
+    for number, batch in enumerate(batches, start=1):
         _apply_batch(engine, merchant_id, shop_id, stats, customers=batch)
+        if number in _REPLAN_AFTER or number % 20 == 0:
+            with engine.unit_of_work() as uow:
+                uow.refresh_statistics()
+                uow.commit()
         if progress:
             progress(len(batch))
     if include_orders:
@@ -110,8 +140,8 @@ def _apply_batch(
     result = ApplyResult()
     with engine.unit_of_work() as uow:
         shop = uow.tenant(merchant_id).shops.get(shop_id)
-        for remote in customers:
-            apply_customer(uow, shop, remote, result)
+        if customers:
+            apply_customers(uow, shop, customers, result)
         for order in orders:
             apply_order(uow, shop, order, result)
         events = list(uow.collect_new_events())

@@ -19,7 +19,6 @@ from uuid import UUID
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, sessionmaker
 
 from patronkit.core.domain.merchant import ShopConnection
 from patronkit.core.store.unit_of_work import SqlUnitOfWork
@@ -48,7 +47,7 @@ class Delivery:
     triggered_at: datetime | None = None
 
 
-def accept(session: Session, delivery: Delivery, now: datetime) -> UUID | None:
+def accept(connection: sa.Connection, delivery: Delivery, now: datetime) -> UUID | None:
     """Store a verified delivery; its new id, or None if it was already there."""
     values = {
         "id": uuid.uuid4(),
@@ -64,7 +63,7 @@ def accept(session: Session, delivery: Delivery, now: datetime) -> UUID | None:
         "enqueued_at": now,
         "attempts": 0,
     }
-    dialect = session.get_bind().dialect.name
+    dialect = connection.dialect.name
     insert = postgresql.insert(inbox) if dialect == "postgresql" else sqlite.insert(inbox)
     statement = (
         insert.values(**values)
@@ -72,7 +71,7 @@ def accept(session: Session, delivery: Delivery, now: datetime) -> UUID | None:
         .returning(inbox.c.id)
     )
     # RETURNING rather than rowcount: psycopg reports no rowcount for this statement.
-    inserted: UUID | None = session.execute(statement).scalar_one_or_none()
+    inserted: UUID | None = connection.execute(statement).scalar_one_or_none()
     return inserted
 
 
@@ -83,19 +82,17 @@ class Applied:
 
 
 class InboxApplier:
-    def __init__(
-        self, session_factory: sessionmaker[Session], gateways: Mapping[str, StorefrontGateway]
-    ) -> None:
-        self.session_factory = session_factory
+    def __init__(self, engine: sa.Engine, gateways: Mapping[str, StorefrontGateway]) -> None:
+        self.engine = engine
         self.gateways = gateways
 
     def apply(self, row_id: UUID, now: datetime) -> Applied | None:
         """Apply one delivery; None if it is not pending (already applied, or unknown)."""
-        with SqlUnitOfWork(self.session_factory) as uow:
+        with SqlUnitOfWork(self.engine) as uow:
             query = sa.select(inbox).where(inbox.c.id == row_id, inbox.c.status == Status.PENDING)
             # On PostgreSQL two workers handed the same row wait for each other here, and the
             # second then finds it applied. SQLite has one writer at a time anyway.
-            row = uow.session.execute(query.with_for_update()).first()
+            row = uow.connection.execute(query.with_for_update()).first()
             if row is None:
                 return None
             shop = uow.tenant(row.merchant_id).shops.get(row.shop_id)
@@ -106,7 +103,7 @@ class InboxApplier:
                 changes = gateway.parse_webhook(row.topic, json.loads(row.body))
             except ValueError as exc:  # includes JSONDecodeError and the adapters' mapping errors
                 self._mark(
-                    uow.session, row_id, Status.FAILED, now, attempts=row.attempts, error=exc
+                    uow.connection, row_id, Status.FAILED, now, attempts=row.attempts, error=exc
                 )
                 uow.commit()
                 log.warning("inbox %s failed: %s", row_id, type(exc).__name__)
@@ -115,13 +112,13 @@ class InboxApplier:
             pushes = queue_consent_pushes(
                 uow, list(uow.collect_new_events()), result.corrections, now
             )
-            self._mark(uow.session, row_id, Status.APPLIED, now, attempts=row.attempts)
+            self._mark(uow.connection, row_id, Status.APPLIED, now, attempts=row.attempts)
             uow.commit()
             return Applied(Status.APPLIED, tuple(pushes))
 
     @staticmethod
     def _mark(
-        session: Session,
+        connection: sa.Connection,
         row_id: UUID,
         status: Status,
         now: datetime,
@@ -141,17 +138,17 @@ class InboxApplier:
             # Once applied the body is no longer needed, and it holds personal data: drop it.
             # Failed rows keep theirs so a person can see what could not be read.
             values["body"] = b""
-        session.execute(inbox.update().where(inbox.c.id == row_id).values(**values))
+        connection.execute(inbox.update().where(inbox.c.id == row_id).values(**values))
 
 
 def stale_pending(
-    session: Session, now: datetime, grace: timedelta, limit: int = 500
+    connection: sa.Connection, now: datetime, grace: timedelta, limit: int = 500
 ) -> list[UUID]:
     """Pending rows not handed out for `grace`: their job was lost (a killed worker). Marks them
     handed out again, so two sweeps do not double the queue."""
     c = inbox.c
     ids = list(
-        session.scalars(
+        connection.scalars(
             sa.select(c.id)
             .where(c.status == Status.PENDING, c.enqueued_at <= now - grace)
             .order_by(c.received_at)
@@ -159,5 +156,5 @@ def stale_pending(
         )
     )
     if ids:
-        session.execute(inbox.update().where(c.id.in_(ids)).values(enqueued_at=now))
+        connection.execute(inbox.update().where(c.id.in_(ids)).values(enqueued_at=now))
     return ids

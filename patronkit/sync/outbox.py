@@ -18,12 +18,12 @@ from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, sessionmaker
 
 from patronkit.core.crypto import FernetSealer
 from patronkit.core.domain.consent import ConsentKey
 from patronkit.core.domain.customer import Customer
 from patronkit.core.domain.events import ConsentChanged, DomainEvent
+from patronkit.core.domain.merchant import ShopConnection
 from patronkit.core.ports import UnitOfWork
 from patronkit.core.store.unit_of_work import SqlUnitOfWork
 from patronkit.core.storefront import (
@@ -62,24 +62,31 @@ def queue_consent_pushes(
     something core had already superseded.
     """
     wanted: dict[tuple[UUID, UUID, str, str], UUID] = {}
+    shops_of: dict[UUID, list[ShopConnection]] = {}
     for event in events:
         if not isinstance(event, ConsentChanged):
             continue
         tenant = uow.tenant(event.merchant_id)
+        if event.merchant_id not in shops_of:
+            shops_of[event.merchant_id] = [s for s in tenant.shops.list() if s.active]
+        targets = [s for s in shops_of[event.merchant_id] if s.id != event.source.shop_id]
+        if not targets:
+            continue  # the only store is the one that told us
         customer = tenant.customers.get(event.customer_id)
-        for shop in tenant.shops.list():
-            if shop.active and shop.id != event.source.shop_id and customer.link_for(shop.id):
-                key = (shop.id, customer.id, event.channel.value, event.purpose)
-                wanted[key] = event.merchant_id
+        for shop in targets:
+            if customer.link_for(shop.id):
+                wanted[(shop.id, customer.id, event.channel.value, event.purpose)] = (
+                    event.merchant_id
+                )
     for customer, consent_key, shop_id in corrections:
         key = (shop_id, customer.id, consent_key.channel.value, consent_key.purpose)
         wanted[key] = customer.merchant_id
     ids = []
     for (shop_id, customer_id, channel, purpose), merchant_id in wanted.items():
-        if _pending_exists(uow.session, shop_id, customer_id, channel, purpose):
+        if _pending_exists(uow.connection, shop_id, customer_id, channel, purpose):
             continue  # that row will send the newest state anyway
         row_id = uuid.uuid4()
-        uow.session.execute(
+        uow.connection.execute(
             outbox.insert().values(
                 id=row_id,
                 merchant_id=merchant_id,
@@ -99,7 +106,7 @@ def queue_consent_pushes(
 
 
 def _pending_exists(
-    session: Session, shop_id: UUID, customer_id: UUID, channel: str, purpose: str
+    connection: sa.Connection, shop_id: UUID, customer_id: UUID, channel: str, purpose: str
 ) -> bool:
     c = outbox.c
     query = sa.select(c.id).where(
@@ -109,7 +116,7 @@ def _pending_exists(
         c.purpose == purpose,
         c.status == Status.PENDING,
     )
-    return session.execute(query.limit(1)).first() is not None
+    return connection.execute(query.limit(1)).first() is not None
 
 
 @dataclass(frozen=True)
@@ -129,19 +136,19 @@ class Pusher:
 
     def __init__(
         self,
-        session_factory: sessionmaker[Session],
+        engine: sa.Engine,
         sealer: FernetSealer,
         gateways: Mapping[str, StorefrontGateway],
         rng: random.Random | None = None,
     ) -> None:
-        self.session_factory = session_factory
+        self.engine = engine
         self.sealer = sealer
         self.gateways = gateways
         self.rng = rng or random.Random()  # noqa: S311 - jitter, not secrecy
 
     def push(self, row_id: UUID, now: datetime) -> PushResult:
-        with SqlUnitOfWork(self.session_factory, read_only=True) as uow:
-            row = uow.session.execute(sa.select(outbox).where(outbox.c.id == row_id)).first()
+        with SqlUnitOfWork(self.engine, read_only=True) as uow:
+            row = uow.connection.execute(sa.select(outbox).where(outbox.c.id == row_id)).first()
             if row is None or row.status != Status.PENDING:
                 return PushResult(Status(row.status) if row else Status.SKIPPED)
             prepared = self._prepare(uow, row)
@@ -192,8 +199,8 @@ class Pusher:
             self._finish(row_id, Status.DEAD, now, error=f"gave up after {attempts}: {error}")
             return PushResult(Status.DEAD)
         retry_at = now + backoff(attempts, self.rng)
-        with SqlUnitOfWork(self.session_factory) as uow:
-            uow.session.execute(
+        with SqlUnitOfWork(self.engine) as uow:
+            uow.connection.execute(
                 outbox.update()
                 .where(outbox.c.id == row_id, outbox.c.status == Status.PENDING)
                 .values(attempts=attempts, next_attempt_at=retry_at, error=error)
@@ -211,8 +218,8 @@ class Pusher:
         outcome: str | None = None,
         error: str | None = None,
     ) -> None:
-        with SqlUnitOfWork(self.session_factory) as uow:
-            uow.session.execute(
+        with SqlUnitOfWork(self.engine) as uow:
+            uow.connection.execute(
                 outbox.update()
                 .where(outbox.c.id == row_id, outbox.c.status == Status.PENDING)
                 .values(status=status, finished_at=now, outcome=outcome, error=error)
@@ -220,7 +227,7 @@ class Pusher:
             uow.commit()
 
 
-def due_rows(session: Session, now: datetime, limit: int = 500) -> list[UUID]:
+def due_rows(connection: sa.Connection, now: datetime, limit: int = 500) -> list[UUID]:
     """Pending rows whose time has come: the sweeper re-enqueues these (lost jobs, retries)."""
     c = outbox.c
     query = (
@@ -229,4 +236,4 @@ def due_rows(session: Session, now: datetime, limit: int = 500) -> list[UUID]:
         .order_by(c.next_attempt_at)
         .limit(limit)
     )
-    return list(session.scalars(query))
+    return list(connection.scalars(query))

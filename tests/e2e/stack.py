@@ -106,7 +106,7 @@ class Stack:
         with self.runtime.unit_of_work(read_only=True) as uow:
             from patronkit.core.store import tables
 
-            ids = uow.session.scalars(
+            ids = uow.connection.scalars(
                 sa.select(tables.customers.c.id).where(
                     tables.customers.c.merchant_id == self.merchant_id
                 )

@@ -29,7 +29,7 @@ from tests.e2e.stack import Stack, differences, running_stack
 
 
 @pytest.fixture
-def stack(database_url: str, tmp_path: Path, session_factory: object) -> Iterator[Stack]:
+def stack(database_url: str, tmp_path: Path, clean_db: object) -> Iterator[Stack]:
     with running_stack(database_url, tmp_path, customers=120) as stack:
         sync_shop(stack.runtime.sync, stack.merchant_id, stack.shop_id, full=True)
         stack.settle()

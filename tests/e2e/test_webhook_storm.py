@@ -22,7 +22,7 @@ TARGET_WEBHOOKS = 2_000
 
 
 @pytest.fixture
-def stack(database_url: str, tmp_path: Path, session_factory: object) -> Iterator[Stack]:
+def stack(database_url: str, tmp_path: Path, clean_db: object) -> Iterator[Stack]:
     with running_stack(database_url, tmp_path, customers=CUSTOMERS, workers=4, seed=3) as stack:
         yield stack
 

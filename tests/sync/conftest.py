@@ -4,7 +4,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
-from sqlalchemy.orm import Session, sessionmaker
+import sqlalchemy as sa
 
 from patronkit.core.crypto import FernetSealer
 from patronkit.core.domain.merchant import Merchant, ShopConnection
@@ -25,13 +25,11 @@ class World:
 
 
 @pytest.fixture
-def world(
-    session_factory: sessionmaker[Session], sealer: FernetSealer, uow: Callable[[], SqlUnitOfWork]
-) -> World:
+def world(clean_db: sa.Engine, sealer: FernetSealer, uow: Callable[[], SqlUnitOfWork]) -> World:
     """One merchant with two connected stores of the fake platform, sync running inline."""
     gateway = FakeGateway()
     dispatcher = InlineDispatcher()
-    engine = SyncEngine(session_factory, sealer, {"teststore": gateway}, dispatcher)
+    engine = SyncEngine(clean_db, sealer, {"teststore": gateway}, dispatcher)
     dispatcher.engine = engine
     merchant = Merchant(name="Two Stores")
     shops = [

@@ -26,7 +26,7 @@ def deliver(world: World, key: str, payload: dict[str, object], *, shop: str = "
 
 def rows(world: World, table: sa.Table) -> list[sa.Row[object]]:  # type: ignore[type-var]
     with world.uow() as uow:
-        return list(uow.session.execute(sa.select(table)))
+        return list(uow.connection.execute(sa.select(table)))
 
 
 def test_a_redelivery_is_a_no_op(world: World) -> None:

@@ -42,7 +42,7 @@ def _withdraw_in_a(world: World, key: str = "a-2") -> None:
 
 def _outbox(world: World) -> sa.Row[object]:  # type: ignore[type-var]
     with world.uow() as uow:
-        return uow.session.execute(sa.select(outbox)).one()
+        return uow.connection.execute(sa.select(outbox)).one()
 
 
 def test_an_unavailable_store_is_retried_later_then_sent(world: World) -> None:
@@ -104,7 +104,7 @@ def test_sweep_hands_out_lost_deliveries_and_due_pushes(world: World) -> None:
     world.engine.clock = lambda: datetime.now(UTC) + timedelta(minutes=5)
     assert world.engine.sweep() == (1, 0)
     with world.uow() as uow:
-        assert uow.session.execute(sa.select(inbox.c.status)).scalar_one() == "applied"
+        assert uow.connection.execute(sa.select(inbox.c.status)).scalar_one() == "applied"
         assert uow.tenant(world.merchant.id).customers.count() == 1
     assert world.engine.sweep() == (0, 0)
 

@@ -39,7 +39,7 @@ def test_customer_redact_erases_and_records(world: World) -> None:
         assert request.completed_at is not None and request.reference == "dr-1"
         customer = tenant.customers.get(request.customer_id)  # type: ignore[arg-type]
         assert customer.redacted and customer.first_name is None
-        bodies = list(uow.session.scalars(sa.select(inbox.c.body)))
+        bodies = list(uow.connection.scalars(sa.select(inbox.c.body)))
     assert bodies == [b"", b""]  # applied deliveries keep no personal data
 
 

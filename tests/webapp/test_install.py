@@ -66,9 +66,7 @@ def make_runtime(settings: Settings, gateway: ShopifyGateway) -> Runtime:
 
 
 @pytest.fixture
-def runtime(
-    settings: Settings, session_factory: object, gateway: ShopifyGateway
-) -> Iterator[Runtime]:
+def runtime(settings: Settings, clean_db: object, gateway: ShopifyGateway) -> Iterator[Runtime]:
     run = make_runtime(settings, gateway)
     yield run
     run.close()
@@ -204,7 +202,7 @@ def test_code_grant_install_end_to_end(
 
 
 def test_a_registration_failure_keeps_the_install(
-    settings: Settings, session_factory: object, gateway: ShopifyGateway, sim: ShopifySimulator
+    settings: Settings, clean_db: object, gateway: ShopifyGateway, sim: ShopifySimulator
 ) -> None:
     # Shopify refuses plain-http webhook URLs outside loopback.
     run = make_runtime(dataclasses.replace(settings, public_url="http://app.example"), gateway)
@@ -221,7 +219,7 @@ def test_a_registration_failure_keeps_the_install(
 
 
 def test_the_cookie_is_secure_behind_https(
-    settings: Settings, session_factory: object, gateway: ShopifyGateway, sim: ShopifySimulator
+    settings: Settings, clean_db: object, gateway: ShopifyGateway, sim: ShopifySimulator
 ) -> None:
     run = make_runtime(dataclasses.replace(settings, public_url="https://app.example"), gateway)
     try:

@@ -21,7 +21,7 @@ T0 = datetime(2026, 8, 1, tzinfo=UTC)
 
 
 @pytest.fixture
-def runtime(settings: Settings, session_factory: object) -> Iterator[Runtime]:
+def runtime(settings: Settings, clean_db: object) -> Iterator[Runtime]:
     run = build_runtime(settings, gateways={"teststore": FakeGateway()}, immediate=True)
     merchant = Merchant(name="Hooked")
     with run.unit_of_work() as uow:

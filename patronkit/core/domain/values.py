@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import UTC, datetime
 
@@ -19,6 +20,8 @@ _MAX_EMAIL = 254
 _DOT_BLIND_DOMAINS = {"gmail.com": "gmail.com", "googlemail.com": "gmail.com"}
 
 
+# Pure functions called several times per record on hot paths (import, webhooks): cached.
+@functools.lru_cache(maxsize=65_536)
 def normalize_email(value: str) -> str:
     """Lower-case and trim an email address, or raise InvalidEmail."""
     if not isinstance(value, str):
@@ -29,6 +32,7 @@ def normalize_email(value: str) -> str:
     return email
 
 
+@functools.lru_cache(maxsize=65_536)
 def canonical_email(email: str) -> str:
     """The address with plus-tags dropped (and dots, for dot-blind providers).
 
@@ -42,6 +46,7 @@ def canonical_email(email: str) -> str:
     return f"{local}@{domain}"
 
 
+@functools.lru_cache(maxsize=65_536)
 def normalize_phone(value: str, default_region: str | None = None) -> str:
     """E.164 form of a phone number, or raise InvalidPhone.
 

@@ -5,9 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, sessionmaker
-
-from patronkit.core.store.orm import start_mappers
 
 
 def make_engine(url: str, **kwargs: Any) -> sa.Engine:
@@ -42,8 +39,3 @@ def _sqlite_begin_immediate(connection: sa.Connection) -> None:
         connection.exec_driver_sql("BEGIN")
     else:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-
-def make_session_factory(engine: sa.Engine) -> sessionmaker[Session]:
-    start_mappers()
-    return sessionmaker(bind=engine, expire_on_commit=False)

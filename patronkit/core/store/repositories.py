@@ -1,16 +1,16 @@
-"""SQLAlchemy implementations of core's ports. Every scoped query filters by merchant_id.
+"""Core's ports over SQLAlchemy Core. Every scoped query filters by merchant_id.
 
-Queries name table columns (typed) rather than the imperatively mapped class attributes.
+Lookups first consult the objects this unit of work already holds (so it reads its own
+writes before they are flushed), then the database.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, TypeVar
 from uuid import UUID
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from patronkit.core import ports
 from patronkit.core.domain.consent import Channel
@@ -21,100 +21,166 @@ from patronkit.core.domain.privacy import PrivacyRequest
 from patronkit.core.domain.referral import ReferralCode, normalize_code
 from patronkit.core.domain.values import normalize_email
 from patronkit.core.domain.wording import ConsentWording
+from patronkit.core.store import mappers as m
 from patronkit.core.store import tables as t
+from patronkit.core.store.tracking import IdentityMap, load_customers
 
 _MAX_PAGE = 500
+T = TypeVar("T")
 
 
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-class SqlMerchantDirectory(ports.MerchantDirectory):
-    def __init__(self, session: Session) -> None:
-        self.session = session
+class _Store:
+    """What every repository shares: the connection and the identity map."""
 
+    def __init__(self, connection: sa.Connection, identity: IdentityMap) -> None:
+        self.connection = connection
+        self.identity = identity
+
+    def _load(self, mapper: m.Mapper[T], query: sa.Select[Any]) -> list[T]:
+        return [
+            self.identity.loaded(mapper, row) for row in self.connection.execute(query).mappings()
+        ]
+
+    def _held(self, mapper: m.Mapper[T], predicate: Callable[[T], bool]) -> list[T]:
+        return [obj for obj in self.identity.all(mapper) if predicate(obj)]
+
+
+class SqlMerchantDirectory(_Store, ports.MerchantDirectory):
     def add(self, merchant: Merchant) -> None:
-        self.session.add(merchant)
-        # Nothing maps a relationship to Merchant, so the ORM would not know to insert it before
-        # the shops and customers added in the same transaction (an install does exactly that).
-        self.session.flush()
+        self.identity.add(m.MERCHANTS, merchant)
 
     def find(self, merchant_id: UUID) -> Merchant | None:
-        return self.session.get(Merchant, merchant_id)
+        held = self.identity.get(m.MERCHANTS, merchant_id)
+        if held is not None:
+            return held
+        found = self._load(
+            m.MERCHANTS, sa.select(t.merchants).where(t.merchants.c.id == merchant_id)
+        )
+        return found[0] if found else None
 
     def shop_by_domain(self, platform: str, domain: str) -> ShopConnection | None:
+        domain = domain.strip().lower()
+        held = self._held(m.SHOPS, lambda s: s.platform == platform and s.domain == domain)
+        if held:
+            return held[0]
         c = t.shop_connections.c
-        query = sa.select(ShopConnection).where(
-            c.platform == platform, c.domain == domain.strip().lower()
-        )
-        return self.session.scalars(query).one_or_none()
+        query = sa.select(t.shop_connections).where(c.platform == platform, c.domain == domain)
+        found = self._load(m.SHOPS, query)
+        return found[0] if found else None
 
     def active_shops(self) -> list[ShopConnection]:
         c = t.shop_connections.c
-        query = sa.select(ShopConnection).where(c.status == "active").order_by(c.installed_at)
-        return list(self.session.scalars(query))
+        query = sa.select(t.shop_connections).where(c.status == "active").order_by(c.installed_at)
+        return self._load(m.SHOPS, query)
 
 
-class _Scoped:
-    """Helpers for a repository bound to one merchant: every select starts filtered by it."""
-
+class _Scoped(_Store):
     merchant_id: UUID
-    session: Session
 
-    def _select(self, entity: type[Any], table: sa.Table) -> sa.Select[Any]:
-        return sa.select(entity).where(table.c.merchant_id == self.merchant_id)
+    def _mine(self, table: sa.Table) -> sa.Select[Any]:
+        return sa.select(table).where(table.c.merchant_id == self.merchant_id)
+
+    def _scoped_held(self, mapper: m.Mapper[T], predicate: Callable[[T], bool]) -> list[T]:
+        return self._held(mapper, lambda o: o.merchant_id == self.merchant_id and predicate(o))  # type: ignore[attr-defined]
 
 
 class SqlShopRepository(_Scoped, ports.ShopRepository):
-    def __init__(self, session: Session, merchant_id: UUID) -> None:
-        super().__init__(merchant_id)
-        self.session = session
+    def __init__(self, connection: sa.Connection, identity: IdentityMap, merchant_id: UUID) -> None:
+        _Scoped.__init__(self, connection, identity)
+        ports.ShopRepository.__init__(self, merchant_id)
 
     def add(self, shop: ShopConnection) -> None:
         self._check(shop.merchant_id)
-        self.session.add(shop)
+        self.identity.add(m.SHOPS, shop)
 
     def find(self, shop_id: UUID) -> ShopConnection | None:
-        query = self._select(ShopConnection, t.shop_connections).where(
-            t.shop_connections.c.id == shop_id
+        held = self._scoped_held(m.SHOPS, lambda s: s.id == shop_id)
+        if held:
+            return held[0]
+        found = self._load(
+            m.SHOPS, self._mine(t.shop_connections).where(t.shop_connections.c.id == shop_id)
         )
-        return self.session.scalars(query).one_or_none()
+        return found[0] if found and found[0].merchant_id == self.merchant_id else None
 
     def list(self) -> list[ShopConnection]:
-        query = self._select(ShopConnection, t.shop_connections).order_by(
-            t.shop_connections.c.installed_at
-        )
-        return list(self.session.scalars(query))
+        self._load(m.SHOPS, self._mine(t.shop_connections))
+        shops = self._scoped_held(m.SHOPS, lambda _: True)
+        return sorted(shops, key=lambda s: s.installed_at)
 
 
 class SqlCustomerRepository(_Scoped, ports.CustomerRepository):
-    def __init__(self, session: Session, merchant_id: UUID) -> None:
-        super().__init__(merchant_id)
-        self.session = session
+    def __init__(self, connection: sa.Connection, identity: IdentityMap, merchant_id: UUID) -> None:
+        _Scoped.__init__(self, connection, identity)
+        ports.CustomerRepository.__init__(self, merchant_id)
 
-    def _mine(self) -> sa.Select[Any]:
-        return self._select(Customer, t.customers)
+    def _customers(self, where: Iterable[sa.ColumnElement[bool]]) -> list[Customer]:
+        query = self._mine(t.customers).where(*where)
+        rows = self.connection.execute(query).mappings()
+        return load_customers(self.connection, self.identity, rows)
+
+    def _first(
+        self, predicate: Callable[[Customer], bool], *where: sa.ColumnElement[bool]
+    ) -> Customer | None:
+        held = self._scoped_held(m.CUSTOMERS, predicate)
+        if held:
+            return held[0]
+        # A held object may have changed since its row was written: trust the object.
+        return next((c for c in self._customers(where) if predicate(c)), None)
 
     def _add(self, customer: Customer) -> None:
-        self.session.add(customer)
+        self.identity.add(m.CUSTOMERS, customer)
 
     def _find(self, customer_id: UUID) -> Customer | None:
-        query = self._mine().where(t.customers.c.id == customer_id)
-        return self.session.scalars(query).one_or_none()
+        held = self.identity.get(m.CUSTOMERS, customer_id)
+        if held is not None:
+            return held if held.merchant_id == self.merchant_id else None
+        found = self._customers([t.customers.c.id == customer_id])
+        return found[0] if found else None
 
     def _by_email(self, email: str) -> Customer | None:
-        query = self._mine().where(t.customers.c.email == normalize_email(email))
-        return self.session.scalars(query).one_or_none()
+        email = normalize_email(email)
+        return self._first(lambda c: c.email == email, t.customers.c.email == email)
 
     def _by_link(self, shop_id: UUID, remote_id: str) -> Customer | None:
+        def linked(customer: Customer) -> bool:
+            link = customer.link_for(shop_id)
+            return link is not None and link.remote_id == remote_id
+
+        held = self._scoped_held(m.CUSTOMERS, linked)
+        if held:
+            return held[0]
         link = t.store_links.c
-        query = (
-            self._mine()
-            .join(t.store_links, link.customer_id == t.customers.c.id)
-            .where(link.shop_id == shop_id, link.remote_id == remote_id)
+        ids = sa.select(link.customer_id).where(
+            link.shop_id == shop_id, link.remote_id == remote_id
         )
-        return self.session.scalars(query).one_or_none()
+        return next((c for c in self._customers([t.customers.c.id.in_(ids)]) if linked(c)), None)
+
+    def by_links(self, shop_id: UUID, remote_ids: Sequence[str]) -> dict[str, Customer]:
+        """Many customers by their ids in one store, in one round of queries."""
+        link = t.store_links.c
+        ids = sa.select(link.customer_id).where(
+            link.shop_id == shop_id, link.remote_id.in_(list(remote_ids))
+        )
+        found: dict[str, Customer] = {}
+        for customer in [
+            *self._customers([t.customers.c.id.in_(ids)]),
+            *self._scoped_held(m.CUSTOMERS, lambda _: True),
+        ]:
+            held_link = customer.link_for(shop_id)
+            if held_link is not None:
+                found[held_link.remote_id] = customer
+        wanted = set(remote_ids)
+        return {rid: c for rid, c in found.items() if rid in wanted}
+
+    def by_emails(self, emails: Sequence[str]) -> dict[str, Customer]:
+        wanted = {normalize_email(e) for e in emails}
+        customers = self._customers([t.customers.c.email.in_(list(wanted))])
+        customers += self._scoped_held(m.CUSTOMERS, lambda c: c.email in wanted)
+        return {c.email: c for c in customers if c.email in wanted}
 
     def _search(self, text: str, limit: int, offset: int) -> Sequence[Customer]:
         c = t.customers.c
@@ -123,7 +189,7 @@ class SqlCustomerRepository(_Scoped, ports.CustomerRepository):
             sa.func.coalesce(c.first_name, "") + " " + sa.func.coalesce(c.last_name, "")
         )
         query = (
-            self._mine()
+            self._mine(t.customers)
             .where(
                 c.merged_into_id.is_(None),
                 sa.or_(c.email.like(pattern, escape="\\"), full_name.like(pattern, escape="\\")),
@@ -132,30 +198,71 @@ class SqlCustomerRepository(_Scoped, ports.CustomerRepository):
             .limit(min(limit, _MAX_PAGE))
             .offset(offset)
         )
-        return self.session.scalars(query).all()
+        return load_customers(
+            self.connection, self.identity, self.connection.execute(query).mappings()
+        )
 
     def _likely_duplicates_of(self, customer: Customer) -> Sequence[Customer]:
+        return self.likely_duplicates_among([customer]).get(customer.id, [])
+
+    def likely_duplicates_among(self, customers: Sequence[Customer]) -> dict[UUID, list[Customer]]:
+        """For each given customer, the others sharing its phone or canonical email."""
         c = t.customers.c
-        clauses = []
-        if customer.phone:
-            clauses.append(c.phone == customer.phone)
-        if customer.canonical_email:
-            clauses.append(c.canonical_email == customer.canonical_email)
-        if not clauses:
-            return []
-        query = self._mine().where(
-            c.id != customer.id, c.merged_into_id.is_(None), sa.or_(*clauses)
-        )
-        return self.session.scalars(query).all()
+        phones = {x.phone for x in customers if x.phone}
+        canonical = {x.canonical_email for x in customers if x.canonical_email}
+        if not phones and not canonical:
+            return {}
+        # Two queries, each on its own index, rather than one OR that SQLite answers by scanning.
+        loaded: list[Customer] = []
+        if phones:
+            loaded += self._customers([c.merged_into_id.is_(None), c.phone.in_(list(phones))])
+        if canonical:
+            loaded += self._customers(
+                [c.merged_into_id.is_(None), c.canonical_email.in_(list(canonical))]
+            )
+        candidates = {
+            x.id: x
+            for x in [
+                *loaded,
+                *self._scoped_held(
+                    m.CUSTOMERS,
+                    lambda x: (
+                        x.merged_into_id is None
+                        and (x.phone in phones or x.canonical_email in canonical)
+                    ),
+                ),
+            ]
+        }
+        by_phone: dict[str, list[Customer]] = {}
+        by_canonical: dict[str, list[Customer]] = {}
+        for candidate in candidates.values():
+            if candidate.phone:
+                by_phone.setdefault(candidate.phone, []).append(candidate)
+            if candidate.canonical_email:
+                by_canonical.setdefault(candidate.canonical_email, []).append(candidate)
+        result: dict[UUID, list[Customer]] = {}
+        for customer in customers:
+            matches = {
+                other.id: other
+                for other in [
+                    *(by_phone.get(customer.phone, []) if customer.phone else []),
+                    *(
+                        by_canonical.get(customer.canonical_email, [])
+                        if customer.canonical_email
+                        else []
+                    ),
+                ]
+                if other.id != customer.id
+            }
+            result[customer.id] = list(matches.values())
+        return result
 
     def linked_in(self, shop_id: UUID) -> list[Customer]:
         link = t.store_links.c
-        query = (
-            self._mine()
-            .join(t.store_links, link.customer_id == t.customers.c.id)
-            .where(link.shop_id == shop_id)
-        )
-        return [self._track_one(c) for c in self.session.scalars(query)]
+        ids = sa.select(link.customer_id).where(link.shop_id == shop_id)
+        loaded = self._customers([t.customers.c.id.in_(ids)])
+        held = self._scoped_held(m.CUSTOMERS, lambda c: c.link_for(shop_id) is not None)
+        return list({c.id: c for c in [*loaded, *held] if c.link_for(shop_id)}.values())
 
     def count(self) -> int:
         query = (
@@ -163,106 +270,125 @@ class SqlCustomerRepository(_Scoped, ports.CustomerRepository):
             .select_from(t.customers)
             .where(t.customers.c.merchant_id == self.merchant_id)
         )
-        return int(self.session.scalar(query) or 0)
+        return int(self.connection.execute(query).scalar_one())
 
 
 class SqlWordingRepository(_Scoped, ports.WordingRepository):
-    def __init__(self, session: Session, merchant_id: UUID) -> None:
-        super().__init__(merchant_id)
-        self.session = session
+    def __init__(self, connection: sa.Connection, identity: IdentityMap, merchant_id: UUID) -> None:
+        _Scoped.__init__(self, connection, identity)
+        ports.WordingRepository.__init__(self, merchant_id)
 
     def add(self, wording: ConsentWording) -> None:
         self._check(wording.merchant_id)
-        self.session.add(wording)
+        self.identity.add(m.WORDINGS, wording)
 
     def find(self, wording_id: UUID) -> ConsentWording | None:
-        query = self._select(ConsentWording, t.consent_wordings).where(
-            t.consent_wordings.c.id == wording_id
+        held = self._scoped_held(m.WORDINGS, lambda w: w.id == wording_id)
+        if held:
+            return held[0]
+        found = self._load(
+            m.WORDINGS, self._mine(t.consent_wordings).where(t.consent_wordings.c.id == wording_id)
         )
-        return self.session.scalars(query).one_or_none()
+        return found[0] if found else None
 
     def latest(self, channel: Channel, purpose: str, locale: str) -> ConsentWording | None:
+        channel = Channel.parse(channel)
         c = t.consent_wordings.c
-        query = (
-            self._select(ConsentWording, t.consent_wordings)
-            .where(c.channel == Channel.parse(channel), c.purpose == purpose, c.locale == locale)
+        self._load(
+            m.WORDINGS,
+            self._mine(t.consent_wordings)
+            .where(c.channel == channel, c.purpose == purpose, c.locale == locale)
             .order_by(c.version.desc())
-            .limit(1)
+            .limit(1),
         )
-        return self.session.scalars(query).first()
+        candidates = self._scoped_held(
+            m.WORDINGS, lambda w: (w.channel, w.purpose, w.locale) == (channel, purpose, locale)
+        )
+        return max(candidates, key=lambda w: w.version, default=None)
 
     def list(self) -> list[ConsentWording]:
-        c = t.consent_wordings.c
-        query = self._select(ConsentWording, t.consent_wordings).order_by(
-            c.channel, c.purpose, c.locale, c.version
-        )
-        return list(self.session.scalars(query))
+        self._load(m.WORDINGS, self._mine(t.consent_wordings))
+        held = self._scoped_held(m.WORDINGS, lambda _: True)
+        return sorted(held, key=lambda w: (w.channel, w.purpose, w.locale, w.version))
 
 
 class SqlReferralCodeRepository(_Scoped, ports.ReferralCodeRepository):
-    def __init__(self, session: Session, merchant_id: UUID) -> None:
-        super().__init__(merchant_id)
-        self.session = session
+    def __init__(self, connection: sa.Connection, identity: IdentityMap, merchant_id: UUID) -> None:
+        _Scoped.__init__(self, connection, identity)
+        ports.ReferralCodeRepository.__init__(self, merchant_id)
 
     def add(self, code: ReferralCode) -> None:
         self._check(code.merchant_id)
-        self.session.add(code)
+        self.identity.add(m.REFERRAL_CODES, code)
+
+    def _one(
+        self, predicate: Callable[[ReferralCode], bool], where: sa.ColumnElement[bool]
+    ) -> ReferralCode | None:
+        held = self._scoped_held(m.REFERRAL_CODES, predicate)
+        if held:
+            return held[0]
+        found = self._load(m.REFERRAL_CODES, self._mine(t.referral_codes).where(where))
+        return found[0] if found else None
 
     def by_code(self, code: str) -> ReferralCode | None:
-        query = self._select(ReferralCode, t.referral_codes).where(
-            t.referral_codes.c.code == normalize_code(code)
-        )
-        return self.session.scalars(query).one_or_none()
+        code = normalize_code(code)
+        return self._one(lambda r: r.code == code, t.referral_codes.c.code == code)
 
     def for_customer(self, customer_id: UUID) -> ReferralCode | None:
-        query = self._select(ReferralCode, t.referral_codes).where(
-            t.referral_codes.c.customer_id == customer_id
+        return self._one(
+            lambda r: r.customer_id == customer_id, t.referral_codes.c.customer_id == customer_id
         )
-        return self.session.scalars(query).one_or_none()
 
 
 class SqlOrderRepository(_Scoped, ports.OrderRepository):
-    def __init__(self, session: Session, merchant_id: UUID) -> None:
-        super().__init__(merchant_id)
-        self.session = session
+    def __init__(self, connection: sa.Connection, identity: IdentityMap, merchant_id: UUID) -> None:
+        _Scoped.__init__(self, connection, identity)
+        ports.OrderRepository.__init__(self, merchant_id)
 
     def add(self, order: OrderSummary) -> None:
         self._check(order.merchant_id)
-        self.session.add(order)
+        self.identity.add(m.ORDERS, order)
+
+    def _matching(
+        self, predicate: Callable[[OrderSummary], bool], *where: sa.ColumnElement[bool]
+    ) -> list[OrderSummary]:
+        self._load(m.ORDERS, self._mine(t.orders).where(*where))
+        return self._scoped_held(m.ORDERS, predicate)
 
     def by_remote_id(self, shop_id: UUID, remote_id: str) -> OrderSummary | None:
         c = t.orders.c
-        query = self._select(OrderSummary, t.orders).where(
-            c.shop_id == shop_id, c.remote_id == remote_id
+        found = self._matching(
+            lambda o: (o.shop_id, o.remote_id) == (shop_id, remote_id),
+            c.shop_id == shop_id,
+            c.remote_id == remote_id,
         )
-        return self.session.scalars(query).one_or_none()
+        return found[0] if found else None
 
     def for_customer(self, customer_id: UUID) -> list[OrderSummary]:
-        c = t.orders.c
-        query = (
-            self._select(OrderSummary, t.orders)
-            .where(c.customer_id == customer_id)
-            .order_by(c.placed_at)
+        found = self._matching(
+            lambda o: o.customer_id == customer_id, t.orders.c.customer_id == customer_id
         )
-        return list(self.session.scalars(query))
+        return sorted(found, key=lambda o: o.placed_at)
 
-    def attach_waiting(self, shop_id: UUID, customer_remote_id: str, customer_id: UUID) -> int:
+    def attach_waiting(self, shop_id: UUID, buyers: Mapping[str, UUID]) -> int:
         c = t.orders.c
-        query = self._select(OrderSummary, t.orders).where(
+        waiting = self._matching(
+            lambda o: (
+                o.shop_id == shop_id and o.customer_remote_id in buyers and o.customer_id is None
+            ),
             c.shop_id == shop_id,
-            c.customer_remote_id == customer_remote_id,
+            c.customer_remote_id.in_(list(buyers)),
             c.customer_id.is_(None),
         )
-        orders = list(self.session.scalars(query))
-        for order in orders:
-            order.customer_id = customer_id
-        return len(orders)
+        for order in waiting:
+            assert order.customer_remote_id is not None
+            order.customer_id = buyers[order.customer_remote_id]
+        return len(waiting)
 
     def delete_for_shop(self, shop_id: UUID) -> int:
-        query = self._select(OrderSummary, t.orders).where(t.orders.c.shop_id == shop_id)
-        orders = list(self.session.scalars(query))
+        orders = self._matching(lambda o: o.shop_id == shop_id, t.orders.c.shop_id == shop_id)
         for order in orders:
-            self.session.delete(order)
+            self.identity.remove(m.ORDERS, order)
         return len(orders)
 
     def detach_customer(self, customer_id: UUID) -> int:
@@ -273,39 +399,36 @@ class SqlOrderRepository(_Scoped, ports.OrderRepository):
 
 
 class SqlAuditRepository(_Scoped, ports.AuditRepository):
-    def __init__(self, session: Session, merchant_id: UUID) -> None:
-        super().__init__(merchant_id)
-        self.session = session
+    def __init__(self, connection: sa.Connection, identity: IdentityMap, merchant_id: UUID) -> None:
+        _Scoped.__init__(self, connection, identity)
+        ports.AuditRepository.__init__(self, merchant_id)
 
     def flag(self, flag: DuplicateFlag) -> None:
         self._check(flag.merchant_id)
-        self.session.add(flag)
+        self.identity.add(m.DUPLICATE_FLAGS, flag)
 
     def open_flags(self) -> list[DuplicateFlag]:
-        c = t.duplicate_flags.c
-        query = (
-            self._select(DuplicateFlag, t.duplicate_flags)
-            .where(c.resolved_at.is_(None))
-            .order_by(c.flagged_at)
+        self._load(
+            m.DUPLICATE_FLAGS,
+            self._mine(t.duplicate_flags).where(t.duplicate_flags.c.resolved_at.is_(None)),
         )
-        return list(self.session.scalars(query))
+        held = self._scoped_held(m.DUPLICATE_FLAGS, lambda f: f.resolved_at is None)
+        return sorted(held, key=lambda f: f.flagged_at)
 
     def record_merge(self, merge: CustomerMerge) -> None:
         self._check(merge.merchant_id)
-        self.session.add(merge)
+        self.identity.add(m.MERGES, merge)
+
+    def merges(self) -> list[CustomerMerge]:
+        self._load(m.MERGES, self._mine(t.customer_merges))
+        return sorted(self._scoped_held(m.MERGES, lambda _: True), key=lambda x: x.merged_at)
 
     def record_privacy_request(self, request: PrivacyRequest) -> None:
         self._check(request.merchant_id)
-        self.session.add(request)
+        self.identity.add(m.PRIVACY_REQUESTS, request)
 
     def privacy_requests(self) -> list[PrivacyRequest]:
-        query = self._select(PrivacyRequest, t.privacy_requests).order_by(
-            t.privacy_requests.c.received_at
+        self._load(m.PRIVACY_REQUESTS, self._mine(t.privacy_requests))
+        return sorted(
+            self._scoped_held(m.PRIVACY_REQUESTS, lambda _: True), key=lambda x: x.received_at
         )
-        return list(self.session.scalars(query))
-
-    def merges(self) -> list[CustomerMerge]:
-        query = self._select(CustomerMerge, t.customer_merges).order_by(
-            t.customer_merges.c.merged_at
-        )
-        return list(self.session.scalars(query))

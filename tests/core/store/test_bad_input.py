@@ -88,3 +88,13 @@ def test_leaving_without_commit_rolls_back(uow: Uow, engine: sa.Engine, merchant
     with uow() as work:
         work.tenant(merchant.id).customers.add(Customer.create(merchant.id, email="a@example.com"))
     assert _counts(engine) == before
+
+
+def test_a_flush_is_inside_the_transaction(uow: Uow, engine: sa.Engine, merchant: Merchant) -> None:
+    """Flushing first thing in a unit of work (no query before it) still only writes at commit."""
+    before = _counts(engine)
+    with uow() as work:
+        work.tenant(merchant.id).customers.add(Customer.create(merchant.id, email="f@example.com"))
+        work.flush()
+        work.rollback()
+    assert _counts(engine) == before

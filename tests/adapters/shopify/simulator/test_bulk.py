@@ -78,7 +78,10 @@ def test_bulk_query_validation(gql: GraphQL) -> None:
     assert "'id'" in errors(nested_without_id)[0]["message"]
 
 
-def test_only_one_bulk_query_at_a_time(gql: GraphQL) -> None:
+def test_only_one_bulk_query_at_a_time(gql: GraphQL, simulator: ShopifySimulator) -> None:
+    # Long enough that the first run is still going when the second is asked for, however
+    # busy the machine running the tests is.
+    simulator.shop.bulk.duration_seconds = 3.0
     query = "{ customers { edges { node { id } } } }"
     assert gql(RUN, {"q": query})["data"]["bulkOperationRunQuery"]["userErrors"] == []
     busy = gql(RUN, {"q": query})["data"]["bulkOperationRunQuery"]["userErrors"]

@@ -51,6 +51,6 @@ def build_runtime(
         gateways = build_gateways({name: settings.platform_options(name) for name in PLATFORMS})
     huey = make_huey(settings.queue_url, immediate=immediate)
     dispatcher = HueyDispatcher(huey)
-    sync = SyncEngine(engine, sealer, gateways, dispatcher)
+    sync = SyncEngine(engine, sealer, gateways, dispatcher, group_commit=not immediate)
     dispatcher.bind(sync)
     return Runtime(settings, engine, sealer, gateways, huey, sync)

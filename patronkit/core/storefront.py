@@ -158,6 +158,9 @@ class StorefrontGateway(abc.ABC):
     """
 
     platform: str
+    # Whether verifying a webhook needs the shop's own credentials (a secret per shop) or
+    # only the app's configuration: the web layer then skips opening the credentials.
+    webhook_secret_per_shop: bool = True
 
     # -- inbound webhooks ------------------------------------------------------------------
 

@@ -7,12 +7,13 @@ production, see queue.py; a direct call in unit tests).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Protocol
 from uuid import UUID
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 
 from patronkit.core.crypto import FernetSealer
 from patronkit.core.domain.consent import ConsentEvent
@@ -20,15 +21,18 @@ from patronkit.core.domain.values import utcnow
 from patronkit.core.store.unit_of_work import SqlUnitOfWork
 from patronkit.core.storefront import StorefrontGateway
 from patronkit.sync import inbox, outbox
+from patronkit.sync.group_commit import GroupCommitter
 
 log = logging.getLogger(__name__)
 
-# A pending inbox row untouched this long lost its job (killed worker) and is handed out again.
+# A pending row untouched this long lost its job (killed worker) and is handed out again.
 INBOX_GRACE = timedelta(seconds=30)
 
 
 class Dispatcher(Protocol):
     def apply_inbox(self, row_id: UUID) -> None: ...
+
+    def apply_inbox_batch(self, row_ids: Sequence[UUID]) -> None: ...
 
     def push(self, row_id: UUID, at: datetime | None = None) -> None: ...
 
@@ -41,13 +45,23 @@ class SyncEngine:
         gateways: Mapping[str, StorefrontGateway],
         dispatcher: Dispatcher,
         clock: Callable[[], datetime] = utcnow,
+        *,
+        group_commit: bool = True,
     ) -> None:
+        """`group_commit=False` stores and dispatches each delivery in the caller's thread, so
+        that with an inline dispatcher a delivery is applied when `receive` returns (tests,
+        one-off commands)."""
         self.engine = engine
         self.sealer = sealer
         self.gateways = gateways
         self.dispatcher = dispatcher
         self.clock = clock
         self.applier = inbox.InboxApplier(engine, gateways)
+        self._inbox_writer: GroupCommitter[inbox.Delivery, UUID | None] | None = (
+            GroupCommitter(self._accept_batch, name="inbox-writer", after=self._dispatch_accepted)
+            if group_commit
+            else None
+        )
         self.pusher = outbox.Pusher(engine, sealer, gateways)
 
     def unit_of_work(self, *, read_only: bool = False) -> SqlUnitOfWork:
@@ -56,18 +70,39 @@ class SyncEngine:
     # -- inbound -------------------------------------------------------------------------------
 
     def receive(self, delivery: inbox.Delivery) -> bool:
-        """Store a verified delivery and queue its application. False for a redelivery."""
+        """Store a verified delivery and queue its application. False for a redelivery.
+
+        Returns once the delivery is committed (together with whatever other requests
+        arrived meanwhile: see group_commit).
+        """
+        if self._inbox_writer is not None:
+            return self._inbox_writer.submit(delivery) is not None
+        ids = self._accept_batch([delivery])
+        self._dispatch_accepted(ids)
+        return ids[0] is not None
+
+    def _accept_batch(self, deliveries: Sequence[inbox.Delivery]) -> list[UUID | None]:
+        now = self.clock()
         with self.unit_of_work() as uow:
-            row_id = inbox.accept(uow.connection, delivery, self.clock())
+            ids = [inbox.accept(uow.connection, delivery, now) for delivery in deliveries]
             uow.commit()
-        if row_id is None:
-            return False
-        # If this enqueue is lost (crash right here), the sweeper finds the pending row.
-        self.dispatcher.apply_inbox(row_id)
-        return True
+        return ids
+
+    def _dispatch_accepted(self, ids: list[UUID | None]) -> None:
+        # After the requests are answered. If this hand-over is lost (a crash right here, or
+        # the queue is down), the sweeper finds the pending rows.
+        fresh = [row_id for row_id in ids if row_id is not None]
+        if fresh:
+            self.dispatcher.apply_inbox_batch(fresh)
 
     def run_apply(self, row_id: UUID) -> inbox.Applied | None:
-        applied = self.applier.apply(row_id, self.clock())
+        try:
+            applied = self.applier.apply(row_id, self.clock())
+        except IntegrityError:
+            # Another worker created the same person (or fact) a moment ago; the second try
+            # finds it and applies on top. A second collision goes to the queue's retry.
+            log.info("inbox %s collided with a concurrent apply; retrying once", row_id)
+            applied = self.applier.apply(row_id, self.clock())
         if applied is not None:
             for push_id in applied.pushes:
                 self.dispatcher.push(push_id)
@@ -95,7 +130,9 @@ class SyncEngine:
     def run_push(self, row_id: UUID) -> outbox.PushResult:
         result = self.pusher.push(row_id, self.clock())
         if result.retry_at is not None:
-            self.dispatcher.push(row_id, at=result.retry_at)
+            # A retry_at of now means core changed while the push ran: go again at once.
+            at = None if result.retry_at <= self.clock() else result.retry_at
+            self.dispatcher.push(row_id, at=at)
         return result
 
     # -- healing -------------------------------------------------------------------------------
@@ -105,7 +142,7 @@ class SyncEngine:
         now = self.clock()
         with self.unit_of_work() as uow:
             stale = inbox.stale_pending(uow.connection, now, INBOX_GRACE)
-            due = outbox.due_rows(uow.connection, now)
+            due = outbox.due_rows(uow.connection, now, INBOX_GRACE)
             uow.commit()
         for row_id in stale:
             self.dispatcher.apply_inbox(row_id)
@@ -126,6 +163,10 @@ class InlineDispatcher:
     def apply_inbox(self, row_id: UUID) -> None:
         assert self.engine is not None
         self.engine.run_apply(row_id)
+
+    def apply_inbox_batch(self, row_ids: Sequence[UUID]) -> None:
+        for row_id in row_ids:
+            self.apply_inbox(row_id)
 
     def push(self, row_id: UUID, at: datetime | None = None) -> None:
         assert self.engine is not None

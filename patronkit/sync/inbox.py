@@ -8,6 +8,7 @@ hands it out again.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import uuid
@@ -63,16 +64,22 @@ def accept(connection: sa.Connection, delivery: Delivery, now: datetime) -> UUID
         "enqueued_at": now,
         "attempts": 0,
     }
-    dialect = connection.dialect.name
-    insert = postgresql.insert(inbox) if dialect == "postgresql" else sqlite.insert(inbox)
-    statement = (
-        insert.values(**values)
-        .on_conflict_do_nothing(index_elements=["shop_id", "delivery_key"])
-        .returning(inbox.c.id)
-    )
-    # RETURNING rather than rowcount: psycopg reports no rowcount for this statement.
-    inserted: UUID | None = connection.execute(statement).scalar_one_or_none()
+    inserted: UUID | None = connection.execute(
+        _accept_statement(connection.dialect.name), values
+    ).scalar()
     return inserted
+
+
+@functools.cache
+def _accept_statement(dialect: str) -> sa.Insert:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING id, built once per dialect.
+
+    RETURNING rather than rowcount: psycopg reports no rowcount for this statement.
+    """
+    insert = postgresql.insert(inbox) if dialect == "postgresql" else sqlite.insert(inbox)
+    return insert.on_conflict_do_nothing(index_elements=["shop_id", "delivery_key"]).returning(
+        inbox.c.id
+    )
 
 
 @dataclass(frozen=True)

@@ -83,8 +83,16 @@ def queue_consent_pushes(
         wanted[key] = customer.merchant_id
     ids = []
     for (shop_id, customer_id, channel, purpose), merchant_id in wanted.items():
-        if _pending_exists(uow.connection, shop_id, customer_id, channel, purpose):
-            continue  # that row will send the newest state anyway
+        pending = _pending_row(uow.connection, shop_id, customer_id, channel, purpose)
+        if pending is not None:
+            # That row will send core's newest state, unless its push has already read an
+            # older one: the new generation tells that push to go again.
+            uow.connection.execute(
+                outbox.update()
+                .where(outbox.c.id == pending)
+                .values(generation=outbox.c.generation + 1)
+            )
+            continue
         row_id = uuid.uuid4()
         uow.connection.execute(
             outbox.insert().values(
@@ -97,17 +105,19 @@ def queue_consent_pushes(
                 purpose=purpose,
                 status=Status.PENDING,
                 attempts=0,
+                generation=0,
                 created_at=now,
                 next_attempt_at=now,
+                enqueued_at=now,
             )
         )
         ids.append(row_id)
     return ids
 
 
-def _pending_exists(
+def _pending_row(
     connection: sa.Connection, shop_id: UUID, customer_id: UUID, channel: str, purpose: str
-) -> bool:
+) -> UUID | None:
     c = outbox.c
     query = sa.select(c.id).where(
         c.shop_id == shop_id,
@@ -116,7 +126,8 @@ def _pending_exists(
         c.purpose == purpose,
         c.status == Status.PENDING,
     )
-    return connection.execute(query.limit(1)).first() is not None
+    found: UUID | None = connection.execute(query.limit(1)).scalar()
+    return found
 
 
 @dataclass(frozen=True)
@@ -153,18 +164,16 @@ class Pusher:
                 return PushResult(Status(row.status) if row else Status.SKIPPED)
             prepared = self._prepare(uow, row)
         if isinstance(prepared, str):
-            self._finish(row_id, Status.SKIPPED, now, outcome=prepared)
-            return PushResult(Status.SKIPPED)
+            return self._finish(row_id, row.generation, Status.SKIPPED, now, outcome=prepared)
         gateway, access, push = prepared
         try:
             outcome = gateway.push_consent(access, push)
         except StoreAccessRevoked as exc:
-            self._finish(row_id, Status.DEAD, now, error=f"access revoked: {type(exc).__name__}")
-            return PushResult(Status.DEAD)
+            error = f"access revoked: {type(exc).__name__}"
+            return self._finish(row_id, row.generation, Status.DEAD, now, error=error)
         except (StoreUnavailable, OSError) as exc:
             return self._retry_later(row_id, row.attempts + 1, now, type(exc).__name__)
-        self._finish(row_id, Status.SENT, now, outcome=outcome.value)
-        return PushResult(Status.SENT)
+        return self._finish(row_id, row.generation, Status.SENT, now, outcome=outcome.value)
 
     def _prepare(
         self, uow: UnitOfWork, row: sa.Row[Any]
@@ -196,14 +205,25 @@ class Pusher:
 
     def _retry_later(self, row_id: UUID, attempts: int, now: datetime, error: str) -> PushResult:
         if attempts >= MAX_ATTEMPTS:
-            self._finish(row_id, Status.DEAD, now, error=f"gave up after {attempts}: {error}")
+            with SqlUnitOfWork(self.engine) as uow:
+                uow.connection.execute(
+                    outbox.update()
+                    .where(outbox.c.id == row_id, outbox.c.status == Status.PENDING)
+                    .values(
+                        status=Status.DEAD,
+                        attempts=attempts,
+                        finished_at=now,
+                        error=f"gave up after {attempts}: {error}",
+                    )
+                )
+                uow.commit()
             return PushResult(Status.DEAD)
         retry_at = now + backoff(attempts, self.rng)
         with SqlUnitOfWork(self.engine) as uow:
             uow.connection.execute(
                 outbox.update()
                 .where(outbox.c.id == row_id, outbox.c.status == Status.PENDING)
-                .values(attempts=attempts, next_attempt_at=retry_at, error=error)
+                .values(attempts=attempts, next_attempt_at=retry_at, enqueued_at=now, error=error)
             )
             uow.commit()
         log.info("push %s deferred (attempt %d): %s", row_id, attempts, error)
@@ -212,28 +232,48 @@ class Pusher:
     def _finish(
         self,
         row_id: UUID,
+        generation: int,
         status: Status,
         now: datetime,
         *,
         outcome: str | None = None,
         error: str | None = None,
-    ) -> None:
+    ) -> PushResult:
+        """Close the row, unless core changed this consent since the push read it."""
         with SqlUnitOfWork(self.engine) as uow:
-            uow.connection.execute(
+            closed = uow.connection.execute(
                 outbox.update()
-                .where(outbox.c.id == row_id, outbox.c.status == Status.PENDING)
+                .where(
+                    outbox.c.id == row_id,
+                    outbox.c.status == Status.PENDING,
+                    outbox.c.generation == generation,
+                )
                 .values(status=status, finished_at=now, outcome=outcome, error=error)
-            )
+                .returning(outbox.c.id)
+            ).scalar()
             uow.commit()
+        if closed is None:
+            return PushResult(Status.PENDING, retry_at=now)  # newer state: push again now
+        return PushResult(status)
 
 
-def due_rows(connection: sa.Connection, now: datetime, limit: int = 500) -> list[UUID]:
-    """Pending rows whose time has come: the sweeper re-enqueues these (lost jobs, retries)."""
+def due_rows(
+    connection: sa.Connection, now: datetime, grace: timedelta, limit: int = 500
+) -> list[UUID]:
+    """Pending rows whose time has come and that no queued job holds (lost jobs, retries
+    whose scheduled task vanished). Marks them handed out again."""
     c = outbox.c
     query = (
         sa.select(c.id)
-        .where(c.status == Status.PENDING, c.next_attempt_at <= now)
+        .where(
+            c.status == Status.PENDING,
+            c.next_attempt_at <= now,
+            sa.or_(c.enqueued_at.is_(None), c.enqueued_at <= now - grace),
+        )
         .order_by(c.next_attempt_at)
         .limit(limit)
     )
-    return list(connection.scalars(query))
+    ids = list(connection.scalars(query))
+    if ids:
+        connection.execute(outbox.update().where(c.id.in_(ids)).values(enqueued_at=now))
+    return ids

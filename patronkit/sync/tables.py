@@ -58,8 +58,12 @@ outbox = sa.Table(
     # so a row needs no payload and a later row for the same key makes an earlier one moot.
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    # Bumped whenever core's consent for this key changes while the row is pending: a push
+    # that read an older generation does not close the row (it goes again).
+    sa.Column("generation", sa.Integer, nullable=False, server_default="0"),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("next_attempt_at", UTCDateTime, nullable=False),
+    sa.Column("enqueued_at", UTCDateTime),
     sa.Column("finished_at", UTCDateTime),
     sa.Column("outcome", sa.String(32)),
     sa.Column("error", sa.String(500)),

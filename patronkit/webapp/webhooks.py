@@ -6,16 +6,55 @@ No platform API call and no payload parsing happen here: a worker applies the de
 from __future__ import annotations
 
 import logging
+import threading
+import time
 
-from flask import Blueprint, abort, jsonify, request
+from flask import Blueprint, abort, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
+from patronkit.bootstrap import Runtime
+from patronkit.core.domain.merchant import ShopConnection
 from patronkit.core.storefront import InvalidWebhook, ShopAccess
 from patronkit.sync.inbox import Delivery
 from patronkit.webapp.services import runtime
 
 log = logging.getLogger(__name__)
 bp = Blueprint("webhooks", __name__)
+
+
+class ShopLookup:
+    """Shop connections by domain, remembered for a few seconds: a busy store sends many
+    webhooks a second, and each needs its connection. A stale entry only delays noticing a
+    new install or an uninstall by that long; applying the delivery reads the shop afresh."""
+
+    TTL = 5.0
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self._entries: dict[tuple[str, str], tuple[float, ShopConnection | None]] = {}
+        self._lock = threading.Lock()
+
+    def find(self, platform: str, domain: str) -> ShopConnection | None:
+        key = (platform, domain)
+        now = time.monotonic()
+        with self._lock:
+            entry = self._entries.get(key)
+        if entry is not None and entry[0] > now:
+            return entry[1]
+        with self.runtime.unit_of_work(read_only=True) as uow:
+            shop = uow.merchants.shop_by_domain(platform, domain)
+        with self._lock:
+            if len(self._entries) > 10_000:
+                self._entries.clear()
+            self._entries[key] = (now + self.TTL, shop)
+        return shop
+
+
+def _shops(run: Runtime) -> ShopLookup:
+    lookup: ShopLookup | None = current_app.extensions.get("patronkit.shops")
+    if lookup is None:
+        lookup = current_app.extensions["patronkit.shops"] = ShopLookup(run)
+    return lookup
 
 
 @bp.post("/webhooks/<platform>")
@@ -30,15 +69,11 @@ def receive(platform: str) -> ResponseReturnValue:
         envelope = gateway.identify_webhook(headers)
     except InvalidWebhook as exc:
         return jsonify(error="not a webhook", detail=str(exc)), 400
-    with run.unit_of_work(read_only=True) as uow:
-        shop = uow.merchants.shop_by_domain(platform, envelope.shop_domain)
+    shop = _shops(run).find(platform, envelope.shop_domain)
     if shop is None:
         return jsonify(error="unknown shop"), 404
-    access = ShopAccess(
-        shop.domain,
-        shop.api_url,
-        shop.credentials(run.sealer) if shop.sealed_credentials else {},
-    )
+    opened = gateway.webhook_secret_per_shop and shop.sealed_credentials
+    access = ShopAccess(shop.domain, shop.api_url, shop.credentials(run.sealer) if opened else {})
     if not gateway.verify_webhook(body, headers, access):
         log.info("webhook with a bad signature refused (platform %s)", platform)
         return jsonify(error="invalid signature"), 401

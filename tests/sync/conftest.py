@@ -29,7 +29,7 @@ def world(clean_db: sa.Engine, sealer: FernetSealer, uow: Callable[[], SqlUnitOf
     """One merchant with two connected stores of the fake platform, sync running inline."""
     gateway = FakeGateway()
     dispatcher = InlineDispatcher()
-    engine = SyncEngine(clean_db, sealer, {"teststore": gateway}, dispatcher)
+    engine = SyncEngine(clean_db, sealer, {"teststore": gateway}, dispatcher, group_commit=False)
     dispatcher.engine = engine
     merchant = Merchant(name="Two Stores")
     shops = [

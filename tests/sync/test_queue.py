@@ -217,12 +217,6 @@ def test_a_push_the_store_refuses_is_retried_when_due(
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="product bug: a change applied while a push for the same key is inside the store "
-    "call queues no push (the in-flight row still counts as pending), so the store keeps "
-    "the older state; see outbox.queue_consent_pushes/_pending_exists",
-)
 def test_a_change_during_a_push_still_reaches_the_store(deployment: Deployment) -> None:
     d = deployment
     with running_consumer(d.worker.huey, workers=2):

@@ -127,6 +127,7 @@ class ShopifyAppConfig:
 
 class ShopifyGateway(StorefrontGateway):
     platform = "shopify"
+    webhook_secret_per_shop = False  # every shop's webhooks are signed with the app secret
 
     def __init__(
         self,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import sqlalchemy as sa
@@ -10,9 +11,13 @@ import sqlalchemy as sa
 def make_engine(url: str, **kwargs: Any) -> sa.Engine:
     """An engine with the settings each backend needs to behave like the other."""
     if url.startswith("sqlite"):
-        engine = sa.create_engine(url, connect_args={"timeout": 30}, **kwargs)
+        engine = sa.create_engine(url, connect_args={"timeout": BUSY_TIMEOUT}, **kwargs)
+        writer = _WriterLock()
         sa.event.listen(engine, "connect", _sqlite_pragmas)
-        sa.event.listen(engine, "begin", _sqlite_begin_immediate)
+        sa.event.listen(engine, "begin", writer.begin)
+        sa.event.listen(engine, "commit", writer.end)
+        sa.event.listen(engine, "rollback", writer.end)
+        sa.event.listen(engine.pool, "checkin", writer.checkin)
         return engine
     return sa.create_engine(url, pool_pre_ping=True, **kwargs)
 
@@ -29,13 +34,43 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 READ_ONLY = "patronkit_read_only"
+BUSY_TIMEOUT = 30.0
+_HOLDS_LOCK = "patronkit_holds_write_lock"
 
 
-def _sqlite_begin_immediate(connection: sa.Connection) -> None:
-    # Take the write lock at BEGIN: a deferred transaction that reads and then writes fails
-    # with "database is locked" when another process wrote in between, and that is not retried.
-    # Read-only work (pages, health checks) opts out and reads its WAL snapshot concurrently.
-    if connection.get_execution_options().get(READ_ONLY):
-        connection.exec_driver_sql("BEGIN")
-    else:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+class _WriterLock:
+    """One writer at a time per process, queued on a Python lock.
+
+    SQLite allows one writer; a thread that finds the database locked sleeps in growing steps
+    inside SQLite's busy handler, so under load some threads starve while others re-take the
+    lock. Waiting here instead wakes the next writer the moment the last one finishes.
+    Other processes (a separate worker) still meet at SQLite's own lock.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+
+    def begin(self, connection: sa.Connection) -> None:
+        # Take the write lock at BEGIN: a deferred transaction that reads and then writes fails
+        # with "database is locked" when another process wrote in between, and that is not
+        # retried. Read-only work (pages, health checks) reads its WAL snapshot concurrently.
+        if connection.get_execution_options().get(READ_ONLY):
+            connection.exec_driver_sql("BEGIN")
+            return
+        if not self._lock.acquire(timeout=BUSY_TIMEOUT):
+            raise sa.exc.OperationalError("BEGIN IMMEDIATE", None, TimeoutError("writer queue"))
+        connection.info[_HOLDS_LOCK] = True
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            self.end(connection)
+            raise
+
+    def end(self, connection: sa.Connection) -> None:
+        if connection.info.pop(_HOLDS_LOCK, False):
+            self._lock.release()
+
+    def checkin(self, _dbapi_connection: Any, record: Any) -> None:
+        # A connection returned to the pool without commit or rollback (an error path).
+        if record.info.pop(_HOLDS_LOCK, False):
+            self._lock.release()

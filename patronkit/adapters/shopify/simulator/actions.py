@@ -161,7 +161,7 @@ class ShopActions:
                 tags=sorted(set(fields.tags or [])),
                 note=fields.note,
             )
-            self.state.customers[customer.id] = customer
+            self.state.add_customer(customer)
             self.emit("customers/create", self._customer_payload(customer))
             if email_consent is not None and customer.email:
                 self.emit(
@@ -192,7 +192,7 @@ class ShopActions:
             if not customer.phone:
                 customer.sms_consent = None
             if changed:
-                customer.updated_at = now_utc()
+                self.state.touch_customer(customer, now_utc())
                 self.emit("customers/update", self._customer_payload(customer))
             return customer
 
@@ -207,7 +207,7 @@ class ShopActions:
                         )
                     ]
                 )
-            del self.state.customers[customer_id]
+            self.state.remove_customer(customer_id)
             self.emit("customers/delete", payloads.customer_deleted_payload(customer))
 
     def _consent_time(self, consent_updated_at: datetime | None, field: list[str]) -> datetime:
@@ -263,7 +263,7 @@ class ShopActions:
             ):
                 return customer  # nothing changes, so Shopify records and sends nothing
             customer.email_consent = EmailConsent(marketing_state, level, when)
-            customer.updated_at = now_utc()
+            self.state.touch_customer(customer, now_utc())
             self.emit("customers/update", self._customer_payload(customer))
             self.emit(
                 "customers_email_marketing_consent/update", payloads.email_consent_payload(customer)
@@ -314,7 +314,7 @@ class ShopActions:
             # Changes through the API are recorded as collected by something other than Shopify.
             source = "SHOPIFY" if from_admin else "OTHER"
             customer.sms_consent = SmsConsent(marketing_state, level, when, source)
-            customer.updated_at = now_utc()
+            self.state.touch_customer(customer, now_utc())
             self.emit("customers/update", self._customer_payload(customer))
             self.emit("customers_marketing_consent/update", payloads.sms_consent_payload(customer))
             return customer
@@ -328,7 +328,7 @@ class ShopActions:
         return order
 
     def _order_changed(self, order: Order, *topics: str) -> None:
-        order.updated_at = now_utc()
+        self.state.touch_order(order, now_utc())
         payload = payloads.order_payload(self.state, order)
         for topic in topics:
             self.emit(topic, payload)
@@ -407,7 +407,7 @@ class ShopActions:
             order.financial_status = (
                 "REFUNDED" if order.current_total == 0 else "PARTIALLY_REFUNDED"
             )
-            order.updated_at = now_utc()
+            self.state.touch_order(order, now_utc())
             self.emit("refunds/create", payloads.refund_payload(order, refund))
             self.emit("orders/updated", payloads.order_payload(self.state, order))
             return order

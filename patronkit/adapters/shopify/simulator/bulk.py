@@ -4,6 +4,8 @@ The query runs page by page through the same resolvers as ordinary requests (so 
 data is identical), and every page is written to a file as soon as it is produced; the
 file is then streamed to the client in chunks. Nested connection nodes become their own
 lines carrying `__parentId`, written after their parent, as Shopify documents.
+The root connection resumes from the previous page's cursor, which the resolvers bisect to
+in the shop's sorted indexes (`index.py`), so each page costs the same however far along.
 Bulk operations do not draw on the rate-limit bucket.
 """
 

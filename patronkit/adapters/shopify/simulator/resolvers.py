@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from graphql import GraphQLError
@@ -14,8 +16,19 @@ from . import search_query
 from .actions import CustomerFields, NotFound, UserErrors
 from .context import Info, RequestContext, context_of, require_scope
 from .formats import gid, gid_type, now_utc, parse_datetime, parse_gid
-from .pagination import SortValue, check_page_arguments, connection
-from .state import Customer, DiscountCode, EmailConsent, Order, SmsConsent, WebhookSubscription
+from .index import RecordIndexes, StaleIndex, epoch_seconds, window
+from .pagination import SortValue, check_page_arguments, connection, decode_cursor
+from .state import (
+    Customer,
+    DiscountCode,
+    EmailConsent,
+    Order,
+    SmsConsent,
+    WebhookSubscription,
+    id_key,
+    processed_at_key,
+    updated_at_key,
+)
 from .views import (
     bulk_operation_view,
     customer_view,
@@ -27,10 +40,7 @@ from .views import (
 from .webhooks import SUBSCRIBABLE_TOPICS
 
 Resolver = Callable[..., Any]
-
-
-def _epoch(value: datetime | None) -> int:
-    return int(value.timestamp()) if value else 0
+R = TypeVar("R")
 
 
 def _page_arguments(info: Info, args: dict[str, Any]) -> dict[str, Any]:
@@ -62,6 +72,83 @@ def _record_search(
         )
 
 
+def _id_range(value: str) -> tuple[int, int]:
+    number = int(value)
+    return number, number
+
+
+def _epoch_range(value: str) -> tuple[int, int]:
+    # Conservative by a second each way: the filter compares datetimes, the index whole
+    # seconds, and the filter still checks every record in range.
+    stamp = parse_datetime(value).timestamp()
+    return math.floor(stamp) - 1, math.ceil(stamp) + 1
+
+
+@dataclass(frozen=True)
+class IndexedSort:
+    """A sort key served by the ShopState index `index` (built with the same key
+    function), and the search field whose comparisons narrow a scan of that index."""
+
+    index: str
+    field: str
+    to_range: Callable[[str], tuple[int, int]]
+
+
+BY_ID = IndexedSort("ID", "id", _id_range)
+BY_UPDATED_AT = IndexedSort("UPDATED_AT", "updated_at", _epoch_range)
+BY_PROCESSED_AT = IndexedSort("PROCESSED_AT", "processed_at", _epoch_range)
+
+
+def _indexed_items(
+    indexes: RecordIndexes[R],
+    records: Mapping[int, R],
+    sort: IndexedSort,
+    *,
+    parsed: search_query.ParsedQuery,
+    search_fields: Mapping[str, search_query.FieldGetter],
+    matches: Callable[[R], bool],
+    page: dict[str, Any],
+    reverse: bool,
+) -> list[R] | None:
+    """The records `connection` needs for this page, from a sorted index; None if the
+    index cannot serve the request (the caller then sorts everything, as it always did).
+
+    The result is what sorting and filtering all records would give, cut down to the
+    cursors' range and to one more than the page, so `connection` cuts the same page.
+    Served: no filter, or only comparisons on the index's own field (which narrow the
+    range to bisect). Any other filter (`email:`, free text, a negation) may match few
+    records anywhere in the order, so walking the index would visit them all: there a
+    scan that filters first and sorts the few matches is faster.
+    """
+    if parsed.free_text or any(
+        term.field in search_fields and (term.field != sort.field or term.negated)
+        for term in parsed.terms
+    ):
+        return None
+    low, high = search_query.bounds(parsed, sort.field, sort.to_range)
+    after, before = page.get("after"), page.get("before")
+    for _attempt in range(2):
+        index = indexes.fresh(sort.index, records)
+        if index is None:
+            return None
+        try:
+            return window(
+                index,
+                records,
+                matches,
+                low=low,
+                high=high,
+                first=page.get("first"),
+                last=page.get("last"),
+                after=decode_cursor(after) if after is not None else None,
+                before=decode_cursor(before) if before is not None else None,
+                reverse=reverse,
+            )
+        except StaleIndex:  # a write went around ShopState: rebuild, then try again
+            indexes.rebuild(records.values())
+    return None
+
+
 # -- customers ---------------------------------------------------------------------------
 
 CUSTOMER_SEARCH_FIELDS: dict[str, search_query.FieldGetter] = {
@@ -77,12 +164,19 @@ CUSTOMER_SEARCH_FIELDS: dict[str, search_query.FieldGetter] = {
 }
 
 CUSTOMER_SORT_KEYS: dict[str, Callable[[Customer], tuple[SortValue, int]]] = {
-    "ID": lambda c: (c.id, c.id),
-    "RELEVANCE": lambda c: (c.id, c.id),
-    "LOCATION": lambda c: (c.id, c.id),
-    "CREATED_AT": lambda c: (_epoch(c.created_at), c.id),
-    "UPDATED_AT": lambda c: (_epoch(c.updated_at), c.id),
+    "ID": id_key,
+    "RELEVANCE": id_key,
+    "LOCATION": id_key,
+    "CREATED_AT": lambda c: (epoch_seconds(c.created_at), c.id),
+    "UPDATED_AT": updated_at_key,
     "NAME": lambda c: (f"{c.first_name or ''} {c.last_name or ''}".strip().lower(), c.id),
+}
+
+CUSTOMER_INDEXED_SORTS: dict[str, IndexedSort] = {
+    "ID": BY_ID,
+    "RELEVANCE": BY_ID,
+    "LOCATION": BY_ID,
+    "UPDATED_AT": BY_UPDATED_AT,
 }
 
 
@@ -97,10 +191,26 @@ def customer_connection(info: Info, args: dict[str, Any]) -> dict[str, Any]:
         lambda c: f"{c.first_name} {c.last_name} {c.email} {c.phone}",
     )
     _record_search(context, info, query or "", parsed)
-    key = CUSTOMER_SORT_KEYS[args.get("sortKey") or "ID"]
+    sort_key = args.get("sortKey") or "ID"
+    key = CUSTOMER_SORT_KEYS[sort_key]
     reverse = bool(args.get("reverse"))
-    items = sorted((c for c in state.customers.values() if matches(c)), key=key, reverse=reverse)
     page = _page_arguments(info, args)
+    items: list[Customer] | None = None
+    if (indexed := CUSTOMER_INDEXED_SORTS.get(sort_key)) is not None:
+        items = _indexed_items(
+            state.customer_indexes,
+            state.customers,
+            indexed,
+            parsed=parsed,
+            search_fields=CUSTOMER_SEARCH_FIELDS,
+            matches=matches,
+            page=page,
+            reverse=reverse,
+        )
+    if items is None:
+        items = sorted(
+            (c for c in state.customers.values() if matches(c)), key=key, reverse=reverse
+        )
     if page.get("first") is None and page.get("last") is None:
         page["first"] = len(items)
     result = connection(
@@ -125,12 +235,18 @@ ORDER_SEARCH_FIELDS: dict[str, search_query.FieldGetter] = {
 }
 
 ORDER_SORT_KEYS: dict[str, Callable[[Order], tuple[SortValue, int]]] = {
-    "ID": lambda o: (o.id, o.id),
+    "ID": id_key,
     "ORDER_NUMBER": lambda o: (o.number, o.id),
-    "CREATED_AT": lambda o: (_epoch(o.created_at), o.id),
-    "UPDATED_AT": lambda o: (_epoch(o.updated_at), o.id),
-    "PROCESSED_AT": lambda o: (_epoch(o.processed_at), o.id),
+    "CREATED_AT": lambda o: (epoch_seconds(o.created_at), o.id),
+    "UPDATED_AT": updated_at_key,
+    "PROCESSED_AT": processed_at_key,
     "TOTAL_PRICE": lambda o: (int(o.total_price * 100), o.id),
+}
+
+ORDER_INDEXED_SORTS: dict[str, IndexedSort] = {
+    "ID": BY_ID,
+    "UPDATED_AT": BY_UPDATED_AT,
+    "PROCESSED_AT": BY_PROCESSED_AT,
 }
 
 
@@ -145,11 +261,26 @@ def order_connection(
         parsed, ORDER_SEARCH_FIELDS, lambda o: f"{o.name} {o.email}"
     )
     _record_search(context, info, query or "", parsed)
-    key = ORDER_SORT_KEYS[args.get("sortKey") or "PROCESSED_AT"]
+    sort_key = args.get("sortKey") or "PROCESSED_AT"
+    key = ORDER_SORT_KEYS[sort_key]
     reverse = bool(args.get("reverse"))
-    source = state.orders_of(customer_id) if customer_id is not None else state.orders.values()
-    items = sorted((o for o in source if matches(o)), key=key, reverse=reverse)
     page = _page_arguments(info, args)
+    items: list[Order] | None = None
+    if customer_id is None and (indexed := ORDER_INDEXED_SORTS.get(sort_key)) is not None:
+        items = _indexed_items(
+            state.order_indexes,
+            state.orders,
+            indexed,
+            parsed=parsed,
+            search_fields=ORDER_SEARCH_FIELDS,
+            matches=matches,
+            page=page,
+            reverse=reverse,
+        )
+    if items is None:
+        # A customer's own orders are few: sorting them is cheap.
+        source = state.orders_of(customer_id) if customer_id is not None else state.orders.values()
+        items = sorted((o for o in source if matches(o)), key=key, reverse=reverse)
     if page.get("first") is None and page.get("last") is None:
         page["first"] = len(items)
     result = connection(

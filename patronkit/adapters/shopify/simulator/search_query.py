@@ -127,3 +127,30 @@ def build_filter(
         return all(word.lower().strip("'\"") in haystack for word in parsed.free_text)
 
     return matches
+
+
+def bounds(
+    parsed: ParsedQuery, field: str, to_range: Callable[[str], tuple[int, int]]
+) -> tuple[int | None, int | None]:
+    """Bounds [low, high] (None: open) that every record matching `parsed` lies within,
+    for a field whose records sort by an integer value: a superset only, for narrowing a
+    scan of a sorted index; the filter itself still decides.
+
+    `to_range(value)` gives the least and greatest sort value a record may have when its
+    field equals `value` (raises ValueError for a value that is no number/date, which then
+    does not narrow). Negated terms do not narrow.
+    """
+    low: int | None = None
+    high: int | None = None
+    for term in parsed.terms:
+        if term.field != field or term.negated:
+            continue
+        try:
+            least, greatest = to_range(term.value)
+        except ValueError:
+            continue
+        if term.op in (">", ">=", "="):
+            low = least if low is None else max(low, least)
+        if term.op in ("<", "<=", "="):
+            high = greatest if high is None else min(high, greatest)
+    return low, high

@@ -107,7 +107,7 @@ def seed_customers(state: ShopState, count: int, rng: random.Random) -> list[Cus
             tags=sorted(rng.sample(TAG_POOL, k=rng.choice((0, 0, 1, 2)))),
             state=rng.choice(("DISABLED", "DISABLED", "ENABLED", "INVITED")),
         )
-        state.customers[customer_id] = customer
+        state.add_customer(customer)
         created.append(customer)
     return created
 

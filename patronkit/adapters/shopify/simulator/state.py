@@ -2,6 +2,8 @@
 
 Plain records plus one re-entrant lock. Everything that changes data and must tell the
 app about it goes through `actions.ShopActions`; this module only stores and looks up.
+Customers and orders are added, removed and re-stamped through `ShopState`'s methods,
+which keep the sorted indexes (`index.py`) that pages are served from in step.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+
+from .index import IndexKey, RecordIndexes, epoch_seconds
 
 # Shopify ids are large integers; starting high catches clients that squeeze them into
 # 32-bit ints or JavaScript numbers.
@@ -162,6 +166,28 @@ class AccessToken:
     expires_at: float | None = None
 
 
+def id_key(record: Customer | Order) -> IndexKey:
+    return (record.id, record.id)
+
+
+def updated_at_key(record: Customer | Order) -> IndexKey:
+    return (epoch_seconds(record.updated_at), record.id)
+
+
+def processed_at_key(order: Order) -> IndexKey:
+    return (epoch_seconds(order.processed_at), order.id)
+
+
+def _customer_indexes() -> RecordIndexes[Customer]:
+    return RecordIndexes({"ID": id_key, "UPDATED_AT": updated_at_key})
+
+
+def _order_indexes() -> RecordIndexes[Order]:
+    return RecordIndexes(
+        {"ID": id_key, "UPDATED_AT": updated_at_key, "PROCESSED_AT": processed_at_key}
+    )
+
+
 @dataclass
 class ShopState:
     """All mutable data of one shop. Hold `lock` while reading or writing."""
@@ -181,6 +207,9 @@ class ShopState:
     # authorization code -> (scopes, issued at); single use
     authorization_codes: dict[str, tuple[tuple[str, ...], float]] = field(default_factory=dict)
     installed: bool = True
+    # Sorted (value, id) keys of `customers` / `orders`, by sort key name.
+    customer_indexes: RecordIndexes[Customer] = field(default_factory=_customer_indexes)
+    order_indexes: RecordIndexes[Order] = field(default_factory=_order_indexes)
     _customer_ids: Iterator[int] = field(default_factory=lambda: itertools.count(FIRST_CUSTOMER_ID))
     _order_ids: Iterator[int] = field(default_factory=lambda: itertools.count(FIRST_ORDER_ID))
     _other_ids: Iterator[int] = field(default_factory=lambda: itertools.count(FIRST_OTHER_ID))
@@ -211,8 +240,34 @@ class ShopState:
                 return customer
         return None
 
+    def add_customer(self, customer: Customer) -> None:
+        replaced = self.customers.get(customer.id)
+        if replaced is not None:
+            self.customer_indexes.remove(replaced)
+        self.customers[customer.id] = customer
+        self.customer_indexes.add(customer)
+
+    def remove_customer(self, customer_id: int) -> Customer:
+        customer = self.customers.pop(customer_id)
+        self.customer_indexes.remove(customer)
+        return customer
+
+    def touch_customer(self, customer: Customer, updated_at: datetime) -> None:
+        """Set `updated_at`; the customer moves in the UPDATED_AT order."""
+        with self.customer_indexes.changing(customer):
+            customer.updated_at = updated_at
+
+    def touch_order(self, order: Order, updated_at: datetime) -> None:
+        """Set `updated_at`; the order moves in the UPDATED_AT order."""
+        with self.order_indexes.changing(order):
+            order.updated_at = updated_at
+
     def add_order(self, order: Order) -> None:
+        replaced = self.orders.get(order.id)
+        if replaced is not None:
+            self.order_indexes.remove(replaced)
         self.orders[order.id] = order
+        self.order_indexes.add(order)
         if order.customer_id is not None:
             self.order_ids_by_customer.setdefault(order.customer_id, []).append(order.id)
 

@@ -52,5 +52,5 @@ def build_runtime(
     huey = make_huey(settings.queue_url, immediate=immediate)
     dispatcher = HueyDispatcher(huey)
     sync = SyncEngine(engine, sealer, gateways, dispatcher, group_commit=not immediate)
-    dispatcher.bind(sync)
+    dispatcher.bind(sync, reconcile_every_minutes=settings.reconcile_minutes)
     return Runtime(settings, engine, sealer, gateways, huey, sync)

@@ -12,6 +12,7 @@ Nothing is read at import time; `Settings.load()` is called by the CLI and the a
     PATRONKIT_PUBLIC_URL       http://127.0.0.1:8000
     PATRONKIT_HOST / _PORT     127.0.0.1 / 8000
     PATRONKIT_LOG_LEVEL        INFO
+    PATRONKIT_RECONCILE_MINUTES 15 (how often every shop is reconciled, 1-59)
     PATRONKIT_<PLATFORM>_<KEY> options of one platform adapter, e.g. PATRONKIT_SHOPIFY_CLIENT_ID
 """
 
@@ -47,6 +48,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"
+    reconcile_minutes: int = 15
     # Every setting as given (lower case, no prefix), for the options of platform adapters.
     raw: Mapping[str, str] = field(default_factory=dict, repr=False)
 
@@ -80,6 +82,12 @@ class Settings:
             port = int(values.get("port", 8000))
         except ValueError:
             raise ConfigError("PATRONKIT_PORT must be a number") from None
+        try:
+            reconcile_minutes = int(values.get("reconcile_minutes", 15))
+        except ValueError:
+            reconcile_minutes = 0
+        if not 1 <= reconcile_minutes <= 59:
+            raise ConfigError("PATRONKIT_RECONCILE_MINUTES must be a whole number from 1 to 59")
         return cls(
             data_dir=data_dir,
             database_url=database_url,
@@ -90,6 +98,7 @@ class Settings:
             host=values.get("host", "127.0.0.1"),
             port=port,
             log_level=values.get("log_level", "INFO").upper(),
+            reconcile_minutes=reconcile_minutes,
             raw=values,
         )
 

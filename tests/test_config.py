@@ -56,6 +56,7 @@ def test_secrets_stay_out_of_repr(tmp_path: Path) -> None:
     [
         ({"PATRONKIT_ENCRYPTION_KEYS": "not-a-key"}, "not a valid Fernet key"),
         ({"PATRONKIT_PORT": "eighty"}, "PORT must be a number"),
+        ({"PATRONKIT_RECONCILE_MINUTES": "90"}, "RECONCILE_MINUTES must be"),
         ({"PATRONKIT_CONFIG_FILE": "/nonexistent.toml"}, "cannot read config file"),
     ],
 )

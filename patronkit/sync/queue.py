@@ -12,9 +12,11 @@ from uuid import UUID
 
 from huey import Huey, RedisHuey, crontab
 from huey.consumer import Consumer
+from huey.exceptions import TaskLockedException
 from huey.storage import SqliteStorage
 
 from patronkit.sync.engine import SyncEngine
+from patronkit.sync.importer import sync_shop
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +56,13 @@ class HueyDispatcher:
     def __init__(self, huey: Huey) -> None:
         self.huey = huey
 
-    def bind(self, engine: SyncEngine, *, sweep_every_minutes: int = 1) -> None:
+    def bind(
+        self,
+        engine: SyncEngine,
+        *,
+        sweep_every_minutes: int = 1,
+        reconcile_every_minutes: int = 15,
+    ) -> None:
         # Unexpected errors (database briefly down) are retried by Huey; anything that outlives
         # those retries is still pending in its table, where the sweeper finds it.
         def apply_inbox(row_id: str) -> None:
@@ -78,13 +86,32 @@ class HueyDispatcher:
         def sweep() -> None:
             engine.sweep()
 
+        def reconcile_shop(merchant_id: str, shop_id: str) -> None:
+            # One run per shop at a time: a slow store must not pile up overlapping reads.
+            try:
+                with self.huey.lock_task(f"reconcile-{shop_id}"):
+                    sync_shop(engine, UUID(merchant_id), UUID(shop_id))
+            except TaskLockedException:
+                log.info("reconcile of shop %s still running; skipped", shop_id)
+
+        def reconcile_all() -> None:
+            with engine.unit_of_work(read_only=True) as uow:
+                shops = uow.merchants.active_shops()
+            for shop in shops:
+                if shop.platform in engine.gateways:
+                    self._reconcile(str(shop.merchant_id), str(shop.id))
+
         self._apply = self.huey.task(name="sync.apply_inbox", retries=3, retry_delay=2)(apply_inbox)
         self._apply_batch = self.huey.task(name="sync.apply_inbox_batch", retries=3, retry_delay=2)(
             apply_inbox_batch
         )
         self._push = self.huey.task(name="sync.push", retries=3, retry_delay=2)(push)
+        self._reconcile = self.huey.task(name="sync.reconcile_shop")(reconcile_shop)
         every = crontab(minute=f"*/{sweep_every_minutes}")
         self.huey.periodic_task(every, name="sync.sweep")(sweep)
+        # Heals what webhooks missed (Shopify retries for hours; some platforms send none).
+        schedule = crontab(minute=f"*/{reconcile_every_minutes}")
+        self.huey.periodic_task(schedule, name="sync.reconcile_all")(reconcile_all)
 
     def apply_inbox(self, row_id: UUID) -> None:
         self._apply(str(row_id))

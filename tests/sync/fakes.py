@@ -66,6 +66,8 @@ class FakeGateway(StorefrontGateway):
     pushes: list[tuple[str, ConsentPush]] = field(default_factory=list)
     failures_left: int = 0  # the next N pushes raise StoreUnavailable
     missing_customers: set[str] = field(default_factory=set)
+    # What customers_updated_since reads, per shop domain.
+    customers_in_store: dict[str, list[RemoteCustomer]] = field(default_factory=dict)
 
     def identify_webhook(self, headers: Mapping[str, str]) -> WebhookEnvelope:
         lowered = {k.lower(): v for k, v in headers.items()}
@@ -135,7 +137,8 @@ class FakeGateway(StorefrontGateway):
     def customers_updated_since(
         self, shop: ShopAccess, since: datetime | None
     ) -> Iterator[RemoteCustomer]:
-        return iter(())
+        held = self.customers_in_store.get(shop.domain, [])
+        return iter([c for c in held if since is None or c.updated_at >= since])
 
     def orders_updated_since(
         self, shop: ShopAccess, since: datetime | None

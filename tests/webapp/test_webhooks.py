@@ -92,3 +92,22 @@ def test_oversized_and_unknown_platform_are_refused(client: FlaskClient, runtime
     assert client.post("/webhooks/teststore", data=big, headers=headers).status_code == 413
     assert client.post("/webhooks/nonesuch", data=b"{}", headers=headers).status_code == 404
     assert inbox_count(runtime) == 0
+
+
+def test_the_scheduled_reconcile_reads_every_active_shop(runtime: Runtime) -> None:
+    """The periodic task as the worker runs it: it heals a change no webhook told us about."""
+    from patronkit.core.storefront import RemoteCustomer
+
+    gateway = runtime.gateways["teststore"]
+    assert isinstance(gateway, FakeGateway)
+    gateway.customers_in_store["a.example"] = [
+        RemoteCustomer(remote_id="r9", updated_at=T0, email="missed@example.com")
+    ]
+    [task] = [t for t in runtime.huey._registry.periodic_tasks if t.name == "sync.reconcile_all"]
+    runtime.huey.execute(task)
+    with runtime.unit_of_work(read_only=True) as uow:
+        shop = uow.merchants.shop_by_domain("teststore", "a.example")
+        assert shop is not None
+        customer = uow.tenant(shop.merchant_id).customers.by_email("missed@example.com")
+        assert customer is not None and customer.link_for(shop.id) is not None
+        assert "customers" in uow.tenant(shop.merchant_id).shops.get(shop.id).cursors

@@ -2,9 +2,11 @@
 
 Each accepted webhook must be stored durably before it is acknowledged. Doing that one
 transaction per request makes every request wait for its own commit (and, on SQLite, for the
-single writer lock). Instead, request threads hand their delivery to one writer thread, which
-stores everything that has gathered in one transaction and then answers each request. A
-request is still only answered after its delivery is committed.
+single writer lock). Instead requests queue their items, and whichever request thread finds
+no write in progress becomes the leader: it writes everything queued so far (its own item
+included) in one transaction, answers the others, and then does the after-work. No request
+is answered before its item is committed, and no extra thread is involved ("flat combining":
+a hand-off to a dedicated writer thread cost more than the write).
 """
 
 from __future__ import annotations
@@ -25,55 +27,56 @@ WAIT_SECONDS = 30.0
 
 
 class GroupCommitter(Generic[Item, Result]):
-    """Runs `write(batch) -> results` on one thread for whatever callers have submitted."""
-
     def __init__(
         self,
         write: Callable[[Sequence[Item]], list[Result]],
         name: str,
         after: Callable[[list[Result]], None] | None = None,
     ) -> None:
-        """`after(results)` runs once the callers are answered (work they need not wait for)."""
+        """`write(items) -> results` stores a batch; `after(results)` runs once its callers
+        are answered (work they need not wait for)."""
         self._write = write
-        self._after = after
         self._name = name
+        self._after = after
         self._pending: list[tuple[Item, Future[Result]]] = []
-        self._wakeup = threading.Condition()
-        self._thread: threading.Thread | None = None
+        self._writing = False
+        self._changed = threading.Condition()
 
     def submit(self, item: Item) -> Result:
-        """Hand one item over and wait until the batch holding it is written."""
+        """Queue one item and return once the batch holding it is written."""
         future: Future[Result] = Future()
-        with self._wakeup:
+        with self._changed:
             self._pending.append((item, future))
-            self._start()
-            self._wakeup.notify()
-        return future.result(timeout=WAIT_SECONDS)
-
-    def _start(self) -> None:
-        if self._thread is None or not self._thread.is_alive():
-            self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
-            self._thread.start()
-
-    def _run(self) -> None:
-        while True:
-            with self._wakeup:
-                while not self._pending:
-                    self._wakeup.wait()
+        while not future.done():
+            with self._changed:
+                while self._writing and not future.done():
+                    if not self._changed.wait(WAIT_SECONDS):
+                        raise TimeoutError(f"{self._name}: no write finished in time")
+                if future.done():
+                    break
+                self._writing = True
                 batch = self._pending[:MAX_BATCH]
                 del self._pending[:MAX_BATCH]
-            items = [item for item, _ in batch]
-            try:
-                results = self._write(items)
-            except BaseException as exc:  # every waiting request gets the error, none hangs
-                log.warning("group commit of %d failed: %s", len(items), type(exc).__name__)
-                for _, future in batch:
-                    future.set_exception(exc)
-                continue
+            self._lead(batch)
+        return future.result()
+
+    def _lead(self, batch: list[tuple[Item, Future[Result]]]) -> None:
+        results: list[Result] | None = None
+        try:
+            results = self._write([item for item, _ in batch])
+        except BaseException as exc:  # every caller of the batch gets the error, none hangs
+            log.warning("%s: write of %d failed: %s", self._name, len(batch), type(exc).__name__)
+            for _, future in batch:
+                future.set_exception(exc)
+        else:
             for (_, future), result in zip(batch, results, strict=True):
                 future.set_result(result)
-            if self._after is not None:
-                try:
-                    self._after(results)
-                except Exception as exc:
-                    log.warning("after group commit: %s", type(exc).__name__)
+        finally:
+            with self._changed:
+                self._writing = False
+                self._changed.notify_all()
+        if results is not None and self._after is not None:
+            try:
+                self._after(results)
+            except Exception as exc:
+                log.warning("%s: after-work failed: %s", self._name, type(exc).__name__)

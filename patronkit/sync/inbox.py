@@ -8,20 +8,19 @@ hands it out again.
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from uuid import UUID
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from patronkit.core.domain.merchant import ShopConnection
+from patronkit.core.store.bulk import bulk_insert
 from patronkit.core.store.unit_of_work import SqlUnitOfWork
 from patronkit.core.storefront import StorefrontGateway
 from patronkit.sync.apply import apply_changes
@@ -48,10 +47,44 @@ class Delivery:
     triggered_at: datetime | None = None
 
 
-def accept(connection: sa.Connection, delivery: Delivery, now: datetime) -> UUID | None:
-    """Store a verified delivery; its new id, or None if it was already there."""
-    values = {
-        "id": uuid.uuid4(),
+# Built once: constructing a select per batch cost more than running it.
+_KNOWN_KEYS = sa.select(inbox.c.delivery_key).where(
+    inbox.c.shop_id == sa.bindparam("shop_id"),
+    inbox.c.delivery_key.in_(sa.bindparam("keys", expanding=True)),
+)
+
+
+def accept_many(
+    connection: sa.Connection, deliveries: Sequence[Delivery], now: datetime
+) -> list[UUID | None]:
+    """Store many verified deliveries at once; for each, its new id or None if it was
+    already there (or is repeated earlier in the same batch)."""
+    keys = [(d.shop.id, d.delivery_key[:255]) for d in deliveries]
+    known: set[tuple[UUID, str]] = set()
+    for shop_id in {shop_id for shop_id, _ in keys}:
+        wanted = [key for shop, key in keys if shop == shop_id]
+        found = connection.execute(_KNOWN_KEYS, {"shop_id": shop_id, "keys": wanted}).scalars()
+        known.update((shop_id, key) for key in found)
+    ids: list[UUID | None] = []
+    rows = []
+    for delivery, key in zip(deliveries, keys, strict=True):
+        if key in known:
+            ids.append(None)
+            continue
+        known.add(key)
+        row_id = uuid.uuid4()
+        rows.append(_row(row_id, delivery, now))
+        ids.append(row_id)
+    if rows:
+        # DO NOTHING still guards against another process storing the same key meanwhile;
+        # that rare loser is applied as a no-op (its id matches no row).
+        bulk_insert(connection, inbox, rows, ignore_conflicts_on=("shop_id", "delivery_key"))
+    return ids
+
+
+def _row(row_id: UUID, delivery: Delivery, now: datetime) -> dict[str, object]:
+    return {
+        "id": row_id,
         "merchant_id": delivery.shop.merchant_id,
         "shop_id": delivery.shop.id,
         "platform": delivery.shop.platform,
@@ -64,22 +97,6 @@ def accept(connection: sa.Connection, delivery: Delivery, now: datetime) -> UUID
         "enqueued_at": now,
         "attempts": 0,
     }
-    inserted: UUID | None = connection.execute(
-        _accept_statement(connection.dialect.name), values
-    ).scalar()
-    return inserted
-
-
-@functools.cache
-def _accept_statement(dialect: str) -> sa.Insert:
-    """INSERT … ON CONFLICT DO NOTHING RETURNING id, built once per dialect.
-
-    RETURNING rather than rowcount: psycopg reports no rowcount for this statement.
-    """
-    insert = postgresql.insert(inbox) if dialect == "postgresql" else sqlite.insert(inbox)
-    return insert.on_conflict_do_nothing(index_elements=["shop_id", "delivery_key"]).returning(
-        inbox.c.id
-    )
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ every caller of the failed batch, and after-work runs once the callers are answe
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
@@ -47,19 +48,35 @@ def test_a_failed_write_fails_every_caller_of_that_batch_and_the_next_batch_work
     assert committer.submit("b") == "b"
 
 
-def test_after_work_runs_once_the_callers_are_answered() -> None:
-    answered = threading.Event()
-    seen: list[list[int]] = []
+def test_after_work_runs_once_the_other_callers_are_answered() -> None:
+    """The leader does the after-work itself, after answering everyone in its batch."""
+    gate = threading.Event()
+    answered_at: dict[int, float] = {}
+    after_done: list[float] = []
+
+    def write(items: Sequence[int]) -> list[int]:
+        gate.wait(5)  # let the second caller queue up behind the first
+        return list(items)
 
     def after(results: list[int]) -> None:
-        assert answered.wait(5)
-        seen.append(results)
+        time.sleep(0.3)
+        after_done.append(time.monotonic())
 
-    committer: GroupCommitter[int, int] = GroupCommitter(list, "t", after)
-    assert committer.submit(7) == 7
-    answered.set()
-    for _ in range(100):
-        if seen:
-            break
-        threading.Event().wait(0.02)
-    assert seen == [[7]]
+    committer: GroupCommitter[int, int] = GroupCommitter(write, "t", after)
+
+    def call(n: int) -> None:
+        committer.submit(n)
+        answered_at[n] = time.monotonic()
+
+    first = threading.Thread(target=call, args=(1,))
+    first.start()
+    time.sleep(0.1)  # the first caller is now the leader, holding its write
+    second = threading.Thread(target=call, args=(2,))
+    second.start()
+    time.sleep(0.1)
+    gate.set()
+    first.join(5)
+    second.join(5)
+    assert set(answered_at) == {1, 2} and len(after_done) >= 1
+    # Whoever led the batch holding both answered the other before its slow after-work ended.
+    assert min(answered_at.values()) < after_done[-1]

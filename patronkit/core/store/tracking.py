@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from patronkit.core.domain.customer import Customer
 from patronkit.core.store import mappers as m
+from patronkit.core.store.bulk import bulk_insert
 
 T = TypeVar("T")
 
@@ -171,57 +172,3 @@ def load_customers(
             customer.links.sort(key=lambda link: str(link.shop_id))
             identity.snapshot_links(customer)
     return customers
-
-
-class _CompiledInsert:
-    """An INSERT compiled once per table and dialect, fed through the driver's executemany.
-
-    It applies SQLAlchemy's own bind processors (our column types included), so the values
-    are what `connection.execute(table.insert(), rows)` would send; it only skips the
-    per-row bookkeeping that made large imports spend most of their time in SQLAlchemy.
-    """
-
-    def __init__(self, table: sa.Table, dialect: sa.Dialect) -> None:
-        compiled = table.insert().compile(dialect=dialect)
-        self.sql = str(compiled)
-        self.positional = bool(compiled.positiontup)
-        self.order = list(compiled.positiontup or compiled.binds)
-        columns = {column.key: column for column in table.columns}
-        self.processors = {
-            name: columns[name].type._cached_bind_processor(dialect) for name in self.order
-        }
-
-    def parameters(self, rows: list[m.Row]) -> list[Any]:
-        processors = [(name, self.processors[name]) for name in self.order]
-        if self.positional:
-            return [
-                tuple(proc(row[name]) if proc else row[name] for name, proc in processors)
-                for row in rows
-            ]
-        return [
-            {name: proc(row[name]) if proc else row[name] for name, proc in processors}
-            for row in rows
-        ]
-
-
-_COMPILED: dict[tuple[str, str], _CompiledInsert] = {}
-
-
-def bulk_insert(connection: sa.Connection, table: sa.Table, rows: list[m.Row]) -> None:
-    key = (table.name, connection.dialect.name)
-    compiled = _COMPILED.get(key)
-    if compiled is None:
-        compiled = _COMPILED[key] = _CompiledInsert(table, connection.dialect)
-    if not connection.in_transaction():
-        # The raw cursor would bypass autobegin (and on SQLite run in autocommit mode).
-        connection.begin()
-    cursor = connection.connection.cursor()
-    try:
-        cursor.executemany(compiled.sql, compiled.parameters(rows))
-    except Exception as exc:
-        # Surface driver errors as SQLAlchemy's, as connection.execute would.
-        raise sa.exc.DBAPIError.instance(
-            compiled.sql, None, exc, connection.dialect.loaded_dbapi.Error
-        ) from exc
-    finally:
-        cursor.close()

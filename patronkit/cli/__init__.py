@@ -7,7 +7,7 @@ from typing import ClassVar
 
 import click
 
-from patronkit.cli import customers, database, running, syncing
+from patronkit.cli import customers, database, demo, running, syncing
 
 
 @click.group()
@@ -47,6 +47,7 @@ def _register() -> None:
     main.add_command(syncing.import_shop)
     main.add_command(syncing.reconcile)
     main.add_command(customers.customers)
+    main.add_command(demo.demo)
 
 
 _register()

@@ -208,7 +208,16 @@ class Customer:
     def consent(
         self, channel: Channel | str, purpose: str = DEFAULT_PURPOSE
     ) -> ConsentStatus | None:
-        return self.consents().get(ConsentKey(Channel.parse(channel), purpose))
+        winner = self._deciding(Channel.parse(channel), purpose)
+        return ConsentStatus.of(winner) if winner is not None else None
+
+    def _deciding(self, channel: Channel, purpose: str) -> ConsentEvent | None:
+        """The event that decides one key's consent (derive_current's rule, for one key)."""
+        return max(
+            (e for e in self.consent_events if e.channel is channel and e.purpose == purpose),
+            key=ConsentEvent.precedence,
+            default=None,
+        )
 
     def record_consent(self, event: ConsentEvent) -> bool:
         """Append an event to the ledger; True if it changed what the consent means.
@@ -220,13 +229,16 @@ class Customer:
             raise ScopeViolation("consent event belongs to another customer")
         if any(existing.fact == event.fact for existing in self.consent_events):
             return False
-        before = self.consent(event.channel, event.purpose)
+        before = self._deciding(event.channel, event.purpose)
         self.consent_events.append(event)
-        after = self.consent(event.channel, event.purpose)
-        assert after is not None
-        if after.same_consent(before):
-            return False
-        self.events.append(ConsentChanged.of(self.merchant_id, self.id, after))
+        if before is not None and before.precedence() > event.precedence():
+            return False  # stale: kept, but the earlier winner still decides
+        if before is not None and (before.state, before.opt_in_level) == (
+            event.state,
+            event.opt_in_level,
+        ):
+            return False  # newer, but it means the same to a store
+        self.events.append(ConsentChanged.of(self.merchant_id, self.id, ConsentStatus.of(event)))
         return True
 
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
 from patronkit.core.domain.errors import (
@@ -25,6 +25,16 @@ from patronkit.core.domain.errors import (
     UnknownSource,
 )
 from patronkit.core.domain.values import require_aware, require_slug, utcnow
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def _parse(enum: type[E], value: str | E, error: type[Exception], what: str) -> E:
+    try:
+        return enum(value)
+    except ValueError:
+        known = ", ".join(member.value for member in enum)
+        raise error(f"unknown {what} {value!r}; known: {known}") from None
 
 
 class Channel(StrEnum):
@@ -37,11 +47,7 @@ class Channel(StrEnum):
 
     @classmethod
     def parse(cls, value: str | Channel) -> Channel:
-        try:
-            return cls(value)
-        except ValueError:
-            known = ", ".join(c.value for c in cls)
-            raise UnknownChannel(f"unknown channel {value!r}; known: {known}") from None
+        return _parse(cls, value, UnknownChannel, "channel")
 
 
 class ConsentState(StrEnum):
@@ -52,11 +58,7 @@ class ConsentState(StrEnum):
 
     @classmethod
     def parse(cls, value: str | ConsentState) -> ConsentState:
-        try:
-            return cls(value)
-        except ValueError:
-            known = ", ".join(s.value for s in cls)
-            raise UnknownConsentState(f"unknown consent state {value!r}; known: {known}") from None
+        return _parse(cls, value, UnknownConsentState, "consent state")
 
     @property
     def allows_marketing(self) -> bool:
@@ -70,11 +72,7 @@ class OptInLevel(StrEnum):
 
     @classmethod
     def parse(cls, value: str | OptInLevel) -> OptInLevel:
-        try:
-            return cls(value)
-        except ValueError:
-            known = ", ".join(level.value for level in cls)
-            raise UnknownOptInLevel(f"unknown opt-in level {value!r}; known: {known}") from None
+        return _parse(cls, value, UnknownOptInLevel, "opt-in level")
 
 
 class SourceKind(StrEnum):
@@ -86,11 +84,7 @@ class SourceKind(StrEnum):
 
     @classmethod
     def parse(cls, value: str | SourceKind) -> SourceKind:
-        try:
-            return cls(value)
-        except ValueError:
-            known = ", ".join(k.value for k in cls)
-            raise UnknownSource(f"unknown consent source {value!r}; known: {known}") from None
+        return _parse(cls, value, UnknownSource, "consent source")
 
 
 # On equal occurred_at, the more restrictive state wins: privacy errs towards not contacting.

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -10,6 +11,7 @@ from patronkit.core.crypto import FernetSealer
 from patronkit.core.domain.merchant import Merchant, ShopConnection
 from patronkit.core.store.unit_of_work import SqlUnitOfWork
 from patronkit.sync.engine import InlineDispatcher, SyncEngine
+from tests.redis_server import flush, temporary_redis
 from tests.sync.fakes import SECRET, FakeGateway
 
 
@@ -43,3 +45,20 @@ def world(clean_db: sa.Engine, sealer: FernetSealer, uow: Callable[[], SqlUnitOf
             work.tenant(merchant.id).shops.add(shop)
         work.commit()
     return World(engine, gateway, dispatcher, merchant, shops[0], shops[1], uow)
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """A private Redis for the queue tests (started once per run)."""
+    with temporary_redis() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def queue_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The job queue, on each storage the product supports."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'queue.db'}"
+    url: str = request.getfixturevalue("redis_url")
+    flush(url)
+    return url

@@ -26,7 +26,6 @@ from patronkit.core.store.unit_of_work import SqlUnitOfWork
 from patronkit.core.storefront import ConsentPush, PushOutcome, ShopAccess
 from patronkit.sync import outbox as outbox_module
 from patronkit.sync.tables import inbox, outbox
-from tests.redis_server import flush, temporary_redis
 from tests.sync.fakes import FakeGateway
 from tests.sync.workerfakes import (
     PLATFORM,
@@ -39,21 +38,6 @@ from tests.sync.workerfakes import (
 
 T0 = datetime(2026, 7, 1, 10, 0, tzinfo=UTC)
 KEY = FernetSealer.generate_key()
-
-
-@pytest.fixture(scope="module")
-def redis_url() -> Iterator[str]:
-    with temporary_redis() as url:
-        yield url
-
-
-@pytest.fixture(params=["sqlite", "redis"])
-def queue_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'queue.db'}"
-    url: str = request.getfixturevalue("redis_url")
-    flush(url)
-    return url
 
 
 @dataclass

@@ -32,7 +32,6 @@ from patronkit.core.store.unit_of_work import SqlUnitOfWork
 from patronkit.sync.engine import INBOX_GRACE
 from patronkit.sync.inbox import Delivery
 from patronkit.sync.tables import inbox, outbox
-from tests.redis_server import flush, temporary_redis
 from tests.sync.workerfakes import (
     Stores,
     customer_delivery,
@@ -46,21 +45,6 @@ ROOT = Path(__file__).resolve().parents[2]
 T0 = datetime(2026, 7, 1, 10, 0, tzinfo=UTC)
 CUSTOMERS = 60  # three deliveries each: 180 (the suite's time budget; any number works)
 KEY = FernetSealer.generate_key()
-
-
-@pytest.fixture(scope="module")
-def redis_url() -> Iterator[str]:
-    with temporary_redis() as url:
-        yield url
-
-
-@pytest.fixture(params=["sqlite", "redis"])
-def queue_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'queue.db'}"
-    url: str = request.getfixturevalue("redis_url")
-    flush(url)
-    return url
 
 
 class WorkerProcess:

@@ -69,6 +69,35 @@ class CustomerFields:
     tags: list[str] | None = None
 
 
+def _check_input_state(field: list[str], marketing_state: str, *, from_admin: bool) -> None:
+    """The API accepts only SUBSCRIBED/UNSUBSCRIBED/PENDING; the admin may set any state."""
+    if not from_admin and marketing_state not in CONSENT_INPUT_STATES:
+        raise UserErrors(
+            [
+                _error(
+                    [*field, "marketingState"],
+                    "Marketing state is not included in the list",
+                    "INCLUSION",
+                )
+            ]
+        )
+
+
+def _unchanged(
+    current: EmailConsent | SmsConsent,
+    marketing_state: str,
+    level: str,
+    requested_at: datetime | None,
+    when: datetime,
+) -> bool:
+    """Whether a consent update would change nothing (then Shopify records and sends nothing)."""
+    return (
+        current.marketing_state == marketing_state
+        and current.opt_in_level == level
+        and (requested_at is None or current.consent_updated_at == when)
+    )
+
+
 class ShopActions:
     def __init__(
         self,
@@ -233,16 +262,7 @@ class ShopActions:
         field = ["input", "emailMarketingConsent"]
         with self.state.lock:
             customer = self.customer(customer_id)
-            if not from_admin and marketing_state not in CONSENT_INPUT_STATES:
-                raise UserErrors(
-                    [
-                        _error(
-                            [*field, "marketingState"],
-                            "Marketing state is not included in the list",
-                            "INCLUSION",
-                        )
-                    ]
-                )
+            _check_input_state(field, marketing_state, from_admin=from_admin)
             if not customer.email:
                 raise UserErrors(
                     [
@@ -255,12 +275,7 @@ class ShopActions:
                 )
             when = self._consent_time(consent_updated_at, [*field, "consentUpdatedAt"])
             level = opt_in_level or "SINGLE_OPT_IN"
-            current = customer.email_consent
-            if (
-                current.marketing_state == marketing_state
-                and current.opt_in_level == level
-                and (consent_updated_at is None or current.consent_updated_at == when)
-            ):
+            if _unchanged(customer.email_consent, marketing_state, level, consent_updated_at, when):
                 return customer  # nothing changes, so Shopify records and sends nothing
             customer.email_consent = EmailConsent(marketing_state, level, when)
             self.state.touch_customer(customer, now_utc())
@@ -282,16 +297,7 @@ class ShopActions:
         field = ["input", "smsMarketingConsent"]
         with self.state.lock:
             customer = self.customer(customer_id)
-            if not from_admin and marketing_state not in CONSENT_INPUT_STATES:
-                raise UserErrors(
-                    [
-                        _error(
-                            [*field, "marketingState"],
-                            "Marketing state is not included in the list",
-                            "INCLUSION",
-                        )
-                    ]
-                )
+            _check_input_state(field, marketing_state, from_admin=from_admin)
             if not customer.phone or customer.sms_consent is None:
                 raise UserErrors(
                     [
@@ -304,12 +310,7 @@ class ShopActions:
                 )
             when = self._consent_time(consent_updated_at, [*field, "consentUpdatedAt"])
             level = opt_in_level or "SINGLE_OPT_IN"
-            current = customer.sms_consent
-            if (
-                current.marketing_state == marketing_state
-                and current.opt_in_level == level
-                and (consent_updated_at is None or current.consent_updated_at == when)
-            ):
+            if _unchanged(customer.sms_consent, marketing_state, level, consent_updated_at, when):
                 return customer
             # Changes through the API are recorded as collected by something other than Shopify.
             source = "SHOPIFY" if from_admin else "OTHER"

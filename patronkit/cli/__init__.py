@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import importlib
-from typing import ClassVar
 
 import click
 
+from patronkit.adapters.registry import PLATFORMS
 from patronkit.cli import customers, database, demo, running, syncing
 
 
@@ -17,21 +17,18 @@ def main() -> None:
 
 
 class _Simulators(click.Group):
-    """Simulator commands, imported only when asked for (not by `serve` or `worker`)."""
-
-    COMMANDS: ClassVar[dict[str, str]] = {
-        "shopify": "patronkit.adapters.shopify.simulator.cli:shopify",
-    }
+    """One `simulate PLATFORM` command per registered platform, imported only when asked for
+    (not by `serve` or `worker`). Each platform folder brings its simulator, whose command is
+    `command` in `patronkit.adapters.<platform>.simulator.cli`."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(self.COMMANDS)
+        return sorted(PLATFORMS)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        target = self.COMMANDS.get(cmd_name)
-        if target is None:
+        if cmd_name not in PLATFORMS:
             return None
-        module, _, name = target.partition(":")
-        command: click.Command = getattr(importlib.import_module(module), name)
+        module = importlib.import_module(f"patronkit.adapters.{cmd_name}.simulator.cli")
+        command: click.Command = module.command
         return command
 
 

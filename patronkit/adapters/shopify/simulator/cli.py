@@ -26,7 +26,7 @@ from .throttle import THROTTLE_PRESETS
     help="Rate-limit bucket preset.",
 )
 @click.option("--compliance-url", default=None, help="Where compliance webhooks go.")
-def shopify(
+def command(
     *,
     host: str,
     port: int,

@@ -35,6 +35,7 @@ class Runtime:
         return SqlUnitOfWork(self.engine, read_only=read_only)
 
     def close(self) -> None:
+        self.sync.close()
         self.engine.dispose()
 
 

@@ -18,10 +18,12 @@ from sqlalchemy.exc import IntegrityError
 from patronkit.core.crypto import FernetSealer
 from patronkit.core.domain.consent import ConsentEvent
 from patronkit.core.domain.values import utcnow
+from patronkit.core.store import database
 from patronkit.core.store.unit_of_work import SqlUnitOfWork
 from patronkit.core.storefront import StorefrontGateway
 from patronkit.sync import inbox, outbox
 from patronkit.sync.group_commit import GroupCommitter
+from patronkit.sync.handoff import Handoff
 
 log = logging.getLogger(__name__)
 
@@ -58,11 +60,13 @@ class SyncEngine:
         self.clock = clock
         self.applier = inbox.InboxApplier(engine, gateways)
         self._writer_connection: sa.Connection | None = None
-        self._inbox_writer: GroupCommitter[inbox.Delivery, UUID | None] | None = (
-            GroupCommitter(self._accept_batch, name="inbox-writer", after=self._dispatch_accepted)
-            if group_commit
-            else None
-        )
+        self._inbox_writer: GroupCommitter[inbox.Delivery, UUID | None] | None = None
+        self._handoff: Handoff[UUID] | None = None
+        if group_commit:
+            self._inbox_writer = GroupCommitter(
+                self._accept_batch, name="inbox-writer", after=self._hand_off
+            )
+            self._handoff = Handoff(self._dispatch_stored, name="inbox-handoff")
         self.pusher = outbox.Pusher(engine, sealer, gateways)
 
     def unit_of_work(self, *, read_only: bool = False) -> SqlUnitOfWork:
@@ -87,6 +91,8 @@ class SyncEngine:
         # resetting it) per batch cost more than the batch's own statements.
         if self._writer_connection is None:
             self._writer_connection = self.engine.connect()
+            # Its commits answer webhooks: the hand-off thread checkpoints instead.
+            database.stop_automatic_checkpoints(self._writer_connection)
         connection = self._writer_connection
         try:
             with connection.begin():
@@ -95,6 +101,19 @@ class SyncEngine:
             self._writer_connection = None
             connection.close()
             raise
+
+    def _dispatch_stored(self, ids: Sequence[UUID]) -> None:
+        self.dispatcher.apply_inbox_batch(ids)
+        database.checkpoint_if_large(self.engine)
+
+    def _hand_off(self, ids: list[UUID | None]) -> None:
+        assert self._handoff is not None
+        self._handoff.put([row_id for row_id in ids if row_id is not None])
+
+    def close(self) -> None:
+        """Hand over what was accepted and not yet queued (on shutdown)."""
+        if self._handoff is not None:
+            self._handoff.close()
 
     def _dispatch_accepted(self, ids: list[UUID | None]) -> None:
         # After the requests are answered. If this hand-over is lost (a crash right here, or

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -20,7 +19,8 @@ from uuid import UUID
 import sqlalchemy as sa
 
 from patronkit.core.domain.merchant import ShopConnection
-from patronkit.core.store.bulk import bulk_insert
+from patronkit.core.domain.values import time_ordered_uuid
+from patronkit.core.store.bulk import insert_new
 from patronkit.core.store.unit_of_work import SqlUnitOfWork
 from patronkit.core.storefront import StorefrontGateway
 from patronkit.sync.apply import apply_changes
@@ -47,39 +47,40 @@ class Delivery:
     triggered_at: datetime | None = None
 
 
-# Built once: constructing a select per batch cost more than running it.
-_KNOWN_KEYS = sa.select(inbox.c.delivery_key).where(
-    inbox.c.shop_id == sa.bindparam("shop_id"),
-    inbox.c.delivery_key.in_(sa.bindparam("keys", expanding=True)),
-)
-
-
 def accept_many(
     connection: sa.Connection, deliveries: Sequence[Delivery], now: datetime
 ) -> list[UUID | None]:
     """Store many verified deliveries at once; for each, its new id or None if it was
     already there (or is repeated earlier in the same batch)."""
-    keys = [(d.shop.id, d.delivery_key[:255]) for d in deliveries]
-    known: set[tuple[UUID, str]] = set()
-    for shop_id in {shop_id for shop_id, _ in keys}:
-        wanted = [key for shop, key in keys if shop == shop_id]
-        found = connection.execute(_KNOWN_KEYS, {"shop_id": shop_id, "keys": wanted}).scalars()
-        known.update((shop_id, key) for key in found)
     ids: list[UUID | None] = []
     rows = []
-    for delivery, key in zip(deliveries, keys, strict=True):
-        if key in known:
+    seen: set[tuple[UUID, str]] = set()
+    for delivery in deliveries:
+        key = (delivery.shop.id, delivery.delivery_key[:255])
+        if key in seen:
             ids.append(None)
             continue
-        known.add(key)
-        row_id = uuid.uuid4()
+        seen.add(key)
+        row_id = time_ordered_uuid()
         rows.append(_row(row_id, delivery, now))
         ids.append(row_id)
-    if rows:
-        # DO NOTHING still guards against another process storing the same key meanwhile;
-        # that rare loser is applied as a no-op (its id matches no row).
-        bulk_insert(connection, inbox, rows, ignore_conflicts_on=("shop_id", "delivery_key"))
-    return ids
+    # The unique (shop, delivery key) decides, also against another process storing the
+    # same delivery at the same moment: only the rows really inserted come back.
+    stored = insert_new(
+        connection, inbox, rows, unique_on=("shop_id", "delivery_key"), returning="id"
+    )
+    if len(stored) == len(rows):
+        return ids
+    as_stored = _id_processor(connection)
+    return [
+        row_id if row_id is not None and as_stored(row_id) in stored else None for row_id in ids
+    ]
+
+
+def _id_processor(connection: sa.Connection) -> Callable[[UUID], object]:
+    """How the driver gives ids back (a hex string on SQLite, a UUID on PostgreSQL)."""
+    process = inbox.c.id.type._cached_bind_processor(connection.dialect)
+    return process if process is not None else (lambda value: value)
 
 
 def _row(row_id: UUID, delivery: Delivery, now: datetime) -> dict[str, object]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import random
-import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,6 +23,7 @@ from patronkit.core.domain.consent import ConsentKey
 from patronkit.core.domain.customer import Customer
 from patronkit.core.domain.events import ConsentChanged, DomainEvent
 from patronkit.core.domain.merchant import ShopConnection
+from patronkit.core.domain.values import time_ordered_uuid
 from patronkit.core.ports import UnitOfWork
 from patronkit.core.store.unit_of_work import SqlUnitOfWork
 from patronkit.core.storefront import (
@@ -93,7 +93,7 @@ def queue_consent_pushes(
                 .values(generation=outbox.c.generation + 1)
             )
             continue
-        row_id = uuid.uuid4()
+        row_id = time_ordered_uuid()
         uow.connection.execute(
             outbox.insert().values(
                 id=row_id,

@@ -9,6 +9,7 @@ from flask import Flask
 from patronkit.bootstrap import Runtime, build_runtime
 from patronkit.config import Settings
 from patronkit.webapp import health, install, webhooks
+from patronkit.webapp.sessions import CachedSessionInterface
 
 
 def create_app(
@@ -20,6 +21,7 @@ def create_app(
     if runtime is None:
         runtime = build_runtime(settings or Settings.load())
     app = Flask(__name__)
+    app.session_interface = CachedSessionInterface()
     app.config.update(
         SECRET_KEY=runtime.settings.secret_key,
         # Webhook bodies and widget submissions are small; refuse anything larger up front.

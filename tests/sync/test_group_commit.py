@@ -80,3 +80,36 @@ def test_after_work_runs_once_the_other_callers_are_answered() -> None:
     assert set(answered_at) == {1, 2} and len(after_done) >= 1
     # Whoever led the batch holding both answered the other before its slow after-work ended.
     assert min(answered_at.values()) < after_done[-1]
+
+
+def test_a_caller_that_times_out_leaves_the_queue_and_later_callers_still_get_through(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from patronkit.sync import group_commit
+
+    monkeypatch.setattr(group_commit, "WAIT_SECONDS", 0.2)
+    gate = threading.Event()
+    written: list[int] = []
+
+    def write(items: Sequence[int]) -> list[int]:
+        gate.wait(5)
+        written.extend(items)
+        return list(items)
+
+    committer: GroupCommitter[int, int] = GroupCommitter(write, name="test")
+    leader = threading.Thread(target=committer.submit, args=(1,))
+    leader.start()
+    time.sleep(0.05)  # 1 is being written, held by the gate
+    with pytest.raises(TimeoutError):
+        committer.submit(2)  # queued behind the stuck write, gives up
+    gate.set()
+    leader.join(5)
+    assert committer.submit(3) == 3
+    assert written == [1, 3]  # the abandoned item was never written
+
+
+def test_many_concurrent_callers_are_all_answered_in_order_of_their_items() -> None:
+    committer: GroupCommitter[int, int] = GroupCommitter(list, name="t")
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        answers = list(pool.map(committer.submit, range(2000)))
+    assert answers == list(range(2000))

@@ -1,4 +1,4 @@
-"""Many-row INSERTs through the driver's executemany, for the hot paths (imports, webhooks).
+"""Many-row INSERTs straight through the driver, for the hot paths (imports, webhooks).
 
 Statements are compiled once per table, dialect and conflict rule, and values go through
 SQLAlchemy's own bind processors (our column types included), so they are what
@@ -8,7 +8,8 @@ which dominated large imports, is skipped.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -35,6 +36,41 @@ class _CompiledInsert:
         self.processors = [
             (name, columns[name].type._cached_bind_processor(dialect)) for name in self.order
         ]
+        self.conflict_clause = (
+            f" ON CONFLICT ({', '.join(_quoted(dialect, c) for c in ignore_conflicts_on)})"
+            " DO NOTHING"
+            if ignore_conflicts_on
+            else ""
+        )
+        self.table_name = _quoted(dialect, table.name)
+        self.column_list = ", ".join(_quoted(dialect, columns[name].name) for name in self.order)
+        marker = "?" if dialect.paramstyle == "qmark" else "%s"
+        self.values_group = f"({', '.join([marker] * len(self.order))})"
+        self._multi_row_sql: dict[tuple[int, str], str] = {}
+
+    def multi_row_sql(self, count: int, returning: str) -> str:
+        """One INSERT of `count` rows with positional markers, returning a column of the rows
+        it really inserted."""
+        key = (count, returning)
+        sql = self._multi_row_sql.get(key)
+        if sql is None:
+            # Names come from our table definitions and values are bound: nothing from input.
+            sql = (
+                f"INSERT INTO {self.table_name} ({self.column_list}) VALUES "  # noqa: S608
+                f"{', '.join([self.values_group] * count)}{self.conflict_clause} "
+                f"RETURNING {returning}"
+            )
+            if len(self._multi_row_sql) < 512:  # batch sizes repeat; bound the cache anyway
+                self._multi_row_sql[key] = sql
+        return sql
+
+    def flat_parameters(self, rows: Sequence[Row]) -> list[Any]:
+        processors = self.processors
+        return [
+            proc(row.get(name)) if proc else row.get(name)
+            for row in rows
+            for name, proc in processors
+        ]
 
     def parameters(self, rows: Sequence[Row]) -> list[Any]:
         processors = self.processors
@@ -52,6 +88,42 @@ class _CompiledInsert:
 _COMPILED: dict[tuple[str, str, tuple[str, ...]], _CompiledInsert] = {}
 
 
+def _quoted(dialect: sa.Dialect, name: str) -> str:
+    return dialect.identifier_preparer.quote(name)
+
+
+def _compiled(
+    connection: sa.Connection, table: sa.Table, ignore_conflicts_on: tuple[str, ...]
+) -> _CompiledInsert:
+    key = (table.name, connection.dialect.name, ignore_conflicts_on)
+    compiled = _COMPILED.get(key)
+    if compiled is None:
+        compiled = _COMPILED[key] = _CompiledInsert(table, connection.dialect, ignore_conflicts_on)
+    return compiled
+
+
+def insert_new(
+    connection: sa.Connection,
+    table: sa.Table,
+    rows: Sequence[Row],
+    *,
+    unique_on: tuple[str, ...],
+    returning: str,
+) -> set[Any]:
+    """INSERT the rows that do not clash with a stored row on `unique_on`, in one statement;
+    the `returning` values (as the driver gives them back) of those really inserted.
+
+    One statement instead of a look-up then an insert: for the webhook inbox, that look-up
+    cost more than the write it guarded."""
+    if not rows:
+        return set()
+    compiled = _compiled(connection, table, unique_on)
+    sql = compiled.multi_row_sql(len(rows), _quoted(connection.dialect, returning))
+    with _raw_cursor(connection, sql) as cursor:
+        cursor.execute(sql, compiled.flat_parameters(rows))
+        return {value for (value,) in cursor.fetchall()}
+
+
 def bulk_insert(
     connection: sa.Connection,
     table: sa.Table,
@@ -61,20 +133,23 @@ def bulk_insert(
 ) -> None:
     """INSERT every row (a column a row leaves out is NULL), skipping rows that clash on
     `ignore_conflicts_on`."""
-    key = (table.name, connection.dialect.name, ignore_conflicts_on)
-    compiled = _COMPILED.get(key)
-    if compiled is None:
-        compiled = _COMPILED[key] = _CompiledInsert(table, connection.dialect, ignore_conflicts_on)
+    compiled = _compiled(connection, table, ignore_conflicts_on)
+    with _raw_cursor(connection, compiled.sql) as cursor:
+        cursor.executemany(compiled.sql, compiled.parameters(rows))
+
+
+@contextlib.contextmanager
+def _raw_cursor(connection: sa.Connection, sql: str) -> Iterator[Any]:
     if not connection.in_transaction():
         # The raw cursor would bypass autobegin (and on SQLite run in autocommit mode).
         connection.begin()
     cursor = connection.connection.cursor()
     try:
-        cursor.executemany(compiled.sql, compiled.parameters(rows))
-    except Exception as exc:
+        yield cursor
+    except connection.dialect.loaded_dbapi.Error as exc:
         # Surface driver errors as SQLAlchemy's, as connection.execute would.
         raise sa.exc.DBAPIError.instance(
-            compiled.sql, None, exc, connection.dialect.loaded_dbapi.Error
+            sql, None, exc, connection.dialect.loaded_dbapi.Error
         ) from exc
     finally:
         cursor.close()

@@ -55,3 +55,20 @@ def test_slugs() -> None:
     assert require_slug("marketing", "purpose") == "marketing"
     with pytest.raises(InvalidValue):
         require_slug("Marketing Emails", "purpose")
+
+
+def test_time_ordered_ids_are_version_7_and_sort_by_creation_time() -> None:
+    import time
+    from uuid import UUID
+
+    from patronkit.core.domain.values import time_ordered_uuid
+
+    earlier = time_ordered_uuid()
+    time.sleep(0.002)
+    later = [time_ordered_uuid() for _ in range(1000)]
+    assert earlier.version == 7 and earlier.variant == "specified in RFC 4122"
+    assert all(earlier < other for other in later)
+    assert len(set(later)) == 1000
+    millis = earlier.int >> 80
+    assert abs(millis - time.time() * 1000) < 5_000
+    assert UUID(str(earlier)) == earlier

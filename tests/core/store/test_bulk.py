@@ -1,0 +1,95 @@
+"""Bulk writes straight through the driver: the rows land as SQLAlchemy would write them, and
+`insert_new` tells exactly which rows were new."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+
+from patronkit.core.domain.merchant import ShopConnection
+from patronkit.core.domain.values import time_ordered_uuid
+from patronkit.core.store.bulk import insert_new
+from patronkit.sync.tables import inbox
+
+
+def _row(shop: ShopConnection, key: str) -> dict[str, object]:
+    now = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+    return {
+        "id": time_ordered_uuid(),
+        "merchant_id": shop.merchant_id,
+        "shop_id": shop.id,
+        "platform": shop.platform,
+        "delivery_key": key,
+        "topic": "customers/update",
+        "body": b'{"id": 1}',
+        "received_at": now,
+        "triggered_at": None,
+        "status": "pending",
+        "enqueued_at": now,
+        "attempts": 0,
+    }
+
+
+def test_insert_new_returns_only_the_rows_it_inserted(
+    clean_db: sa.Engine, shop: ShopConnection
+) -> None:
+    first = [_row(shop, "a"), _row(shop, "b")]
+    with clean_db.begin() as connection:
+        stored = insert_new(
+            connection, inbox, first, unique_on=("shop_id", "delivery_key"), returning="id"
+        )
+    assert len(stored) == 2
+    again = [_row(shop, "b"), _row(shop, "c")]  # b is a redelivery
+    with clean_db.begin() as connection:
+        stored = insert_new(
+            connection, inbox, again, unique_on=("shop_id", "delivery_key"), returning="id"
+        )
+        processed = inbox.c.id.type._cached_bind_processor(connection.dialect)
+        as_driver = processed(again[1]["id"]) if processed else again[1]["id"]
+        assert stored == {as_driver}
+    with clean_db.connect() as connection:
+        rows = connection.execute(sa.select(inbox).order_by(inbox.c.delivery_key)).all()
+    assert [row.delivery_key for row in rows] == ["a", "b", "c"]
+    assert rows[1].id == first[1]["id"]  # the first b stays
+    assert rows[0].received_at == first[0]["received_at"]  # our column types round-trip
+
+
+def test_insert_new_of_nothing_writes_nothing(clean_db: sa.Engine) -> None:
+    with clean_db.begin() as connection:
+        assert insert_new(connection, inbox, [], unique_on=("id",), returning="id") == set()
+
+
+def test_a_stopped_writer_leaves_checkpoints_to_checkpoint_if_large(
+    tmp_path: object,
+) -> None:
+    import os
+    from pathlib import Path
+
+    from patronkit.core.store.database import (
+        checkpoint_if_large,
+        make_engine,
+        stop_automatic_checkpoints,
+    )
+
+    path = Path(str(tmp_path)) / "wal.db"
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        with engine.connect() as connection:
+            stop_automatic_checkpoints(connection)
+            connection.exec_driver_sql("CREATE TABLE t (b BLOB)")
+            for _ in range(300):  # ~1.2 MB through the WAL, past SQLite's own threshold
+                connection.exec_driver_sql("INSERT INTO t VALUES (randomblob(4000))")
+                connection.commit()
+            wal = Path(f"{path}-wal")
+            size_before = wal.stat().st_size
+            assert size_before > 1_000_000  # nothing checkpointed on commit
+            assert not checkpoint_if_large(engine, max_wal_bytes=size_before * 2)
+            assert checkpoint_if_large(engine, max_wal_bytes=1)
+            # The checkpointed log is reused from its start by the next write.
+            connection.exec_driver_sql("INSERT INTO t VALUES (randomblob(4000))")
+            connection.commit()
+            assert wal.stat().st_size == size_before  # not grown: rewound, not appended
+            assert os.path.getsize(path) > 1_000_000  # the pages are in the database file
+    finally:
+        engine.dispose()

@@ -59,7 +59,7 @@ class SyncEngine:
         self.dispatcher = dispatcher
         self.clock = clock
         self.applier = inbox.InboxApplier(engine, gateways)
-        self._writer_connection: sa.Connection | None = None
+        self._inbox_store = database.StatementWriter(engine)
         self._inbox_writer: GroupCommitter[inbox.Delivery, UUID | None] | None = None
         self._handoff: Handoff[UUID] | None = None
         if group_commit:
@@ -87,20 +87,8 @@ class SyncEngine:
         return ids[0] is not None
 
     def _accept_batch(self, deliveries: Sequence[inbox.Delivery]) -> list[UUID | None]:
-        # The group-commit writer keeps one connection: checking one out of the pool (and
-        # resetting it) per batch cost more than the batch's own statements.
-        if self._writer_connection is None:
-            self._writer_connection = self.engine.connect()
-            # Its commits answer webhooks: the hand-off thread checkpoints instead.
-            database.stop_automatic_checkpoints(self._writer_connection)
-        connection = self._writer_connection
-        try:
-            with connection.begin():
-                return inbox.accept_many(connection, deliveries, self.clock())
-        except Exception:
-            self._writer_connection = None
-            connection.close()
-            raise
+        # One statement on a connection of its own, committed by itself (see StatementWriter).
+        return inbox.accept_many(self._inbox_store, deliveries, self.clock())
 
     def _dispatch_stored(self, ids: Sequence[UUID]) -> None:
         self.dispatcher.apply_inbox_batch(ids)
@@ -114,6 +102,7 @@ class SyncEngine:
         """Hand over what was accepted and not yet queued (on shutdown)."""
         if self._handoff is not None:
             self._handoff.close()
+        self._inbox_store.close()
 
     def _dispatch_accepted(self, ids: list[UUID | None]) -> None:
         # After the requests are answered. If this hand-over is lost (a crash right here, or

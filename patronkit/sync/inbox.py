@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 from patronkit.core.domain.merchant import ShopConnection
 from patronkit.core.domain.values import time_ordered_uuid
-from patronkit.core.store.bulk import insert_new
+from patronkit.core.store.bulk import StatementRunner, insert_new
 from patronkit.core.store.unit_of_work import SqlUnitOfWork
 from patronkit.core.storefront import StorefrontGateway
 from patronkit.sync.apply import apply_changes
@@ -48,7 +48,7 @@ class Delivery:
 
 
 def accept_many(
-    connection: sa.Connection, deliveries: Sequence[Delivery], now: datetime
+    writer: StatementRunner, deliveries: Sequence[Delivery], now: datetime
 ) -> list[UUID | None]:
     """Store many verified deliveries at once; for each, its new id or None if it was
     already there (or is repeated earlier in the same batch)."""
@@ -66,20 +66,18 @@ def accept_many(
         ids.append(row_id)
     # The unique (shop, delivery key) decides, also against another process storing the
     # same delivery at the same moment: only the rows really inserted come back.
-    stored = insert_new(
-        connection, inbox, rows, unique_on=("shop_id", "delivery_key"), returning="id"
-    )
+    stored = insert_new(writer, inbox, rows, unique_on=("shop_id", "delivery_key"), returning="id")
     if len(stored) == len(rows):
         return ids
-    as_stored = _id_processor(connection)
+    as_stored = _id_processor(writer.dialect)
     return [
         row_id if row_id is not None and as_stored(row_id) in stored else None for row_id in ids
     ]
 
 
-def _id_processor(connection: sa.Connection) -> Callable[[UUID], object]:
+def _id_processor(dialect: sa.Dialect) -> Callable[[UUID], object]:
     """How the driver gives ids back (a hex string on SQLite, a UUID on PostgreSQL)."""
-    process = inbox.c.id.type._cached_bind_processor(connection.dialect)
+    process = inbox.c.id.type._cached_bind_processor(dialect)
     return process if process is not None else (lambda value: value)
 
 

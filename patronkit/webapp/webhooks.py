@@ -57,6 +57,11 @@ def _shops(run: Runtime) -> ShopLookup:
     return lookup
 
 
+# The two answers of the hot path, encoded once (jsonify was a sixth of a request's cost).
+_ACCEPTED = b'{"status":"accepted"}\n'
+_DUPLICATE = b'{"status":"duplicate"}\n'
+
+
 @bp.post("/webhooks/<platform>")
 def receive(platform: str) -> ResponseReturnValue:
     run = runtime()
@@ -85,4 +90,6 @@ def receive(platform: str) -> ResponseReturnValue:
         triggered_at=envelope.triggered_at,
     )
     fresh = run.sync.receive(delivery)
-    return jsonify(status="accepted" if fresh else "duplicate"), 200
+    return current_app.response_class(
+        _ACCEPTED if fresh else _DUPLICATE, status=200, mimetype="application/json"
+    )

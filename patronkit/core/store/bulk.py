@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -93,17 +93,25 @@ def _quoted(dialect: sa.Dialect, name: str) -> str:
 
 
 def _compiled(
-    connection: sa.Connection, table: sa.Table, ignore_conflicts_on: tuple[str, ...]
+    dialect: sa.Dialect, table: sa.Table, ignore_conflicts_on: tuple[str, ...]
 ) -> _CompiledInsert:
-    key = (table.name, connection.dialect.name, ignore_conflicts_on)
+    key = (table.name, dialect.name, ignore_conflicts_on)
     compiled = _COMPILED.get(key)
     if compiled is None:
-        compiled = _COMPILED[key] = _CompiledInsert(table, connection.dialect, ignore_conflicts_on)
+        compiled = _COMPILED[key] = _CompiledInsert(table, dialect, ignore_conflicts_on)
     return compiled
 
 
+class StatementRunner(Protocol):
+    """Runs one statement as a transaction of its own (see database.StatementWriter)."""
+
+    dialect: sa.Dialect
+
+    def fetch(self, sql: str, parameters: Sequence[Any]) -> list[tuple[Any, ...]]: ...
+
+
 def insert_new(
-    connection: sa.Connection,
+    runner: StatementRunner,
     table: sa.Table,
     rows: Sequence[Row],
     *,
@@ -114,14 +122,12 @@ def insert_new(
     the `returning` values (as the driver gives them back) of those really inserted.
 
     One statement instead of a look-up then an insert: for the webhook inbox, that look-up
-    cost more than the write it guarded."""
+    cost more than the write it guarded; and one statement needs no BEGIN or COMMIT."""
     if not rows:
         return set()
-    compiled = _compiled(connection, table, unique_on)
-    sql = compiled.multi_row_sql(len(rows), _quoted(connection.dialect, returning))
-    with _raw_cursor(connection, sql) as cursor:
-        cursor.execute(sql, compiled.flat_parameters(rows))
-        return {value for (value,) in cursor.fetchall()}
+    compiled = _compiled(runner.dialect, table, unique_on)
+    sql = compiled.multi_row_sql(len(rows), _quoted(runner.dialect, returning))
+    return {value for (value,) in runner.fetch(sql, compiled.flat_parameters(rows))}
 
 
 def bulk_insert(
@@ -133,7 +139,7 @@ def bulk_insert(
 ) -> None:
     """INSERT every row (a column a row leaves out is NULL), skipping rows that clash on
     `ignore_conflicts_on`."""
-    compiled = _compiled(connection, table, ignore_conflicts_on)
+    compiled = _compiled(connection.dialect, table, ignore_conflicts_on)
     with _raw_cursor(connection, compiled.sql) as cursor:
         cursor.executemany(compiled.sql, compiled.parameters(rows))
 

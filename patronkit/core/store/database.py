@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import threading
+import weakref
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -14,6 +16,7 @@ def make_engine(url: str, **kwargs: Any) -> sa.Engine:
     if url.startswith("sqlite"):
         engine = sa.create_engine(url, connect_args={"timeout": BUSY_TIMEOUT}, **kwargs)
         writer = _WriterLock()
+        _WRITER_LOCKS[engine] = writer
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         sa.event.listen(engine, "begin", writer.begin)
         sa.event.listen(engine, "commit", writer.end)
@@ -51,6 +54,13 @@ class _WriterLock:
     def __init__(self) -> None:
         self._lock = threading.Lock()
 
+    def acquire(self) -> None:
+        if not self._lock.acquire(timeout=BUSY_TIMEOUT):
+            raise sa.exc.OperationalError("BEGIN IMMEDIATE", None, TimeoutError("writer queue"))
+
+    def release(self) -> None:
+        self._lock.release()
+
     def begin(self, connection: sa.Connection) -> None:
         # Take the write lock at BEGIN: a deferred transaction that reads and then writes fails
         # with "database is locked" when another process wrote in between, and that is not
@@ -58,8 +68,7 @@ class _WriterLock:
         if connection.get_execution_options().get(READ_ONLY):
             connection.exec_driver_sql("BEGIN")
             return
-        if not self._lock.acquire(timeout=BUSY_TIMEOUT):
-            raise sa.exc.OperationalError("BEGIN IMMEDIATE", None, TimeoutError("writer queue"))
+        self.acquire()
         connection.info[_HOLDS_LOCK] = True
         try:
             # Straight to the driver: SQLAlchemy's statement machinery cost more than the BEGIN.
@@ -78,18 +87,70 @@ class _WriterLock:
             self._lock.release()
 
 
+_WRITER_LOCKS: weakref.WeakKeyDictionary[sa.Engine, _WriterLock] = weakref.WeakKeyDictionary()
+
+
+class StatementWriter:
+    """A connection of its own, in autocommit mode, for a hot write that is one statement.
+
+    The statement is its own transaction: one round trip (and on SQLite one hand-back of the
+    interpreter lock, one write-lock hold) instead of BEGIN, the statement and COMMIT. On
+    SQLite it still queues with this engine's other writers, and its commits do not
+    checkpoint the WAL: call `checkpoint_if_large` from a background thread.
+    Not thread-safe: one caller at a time (the inbox's group-commit leader).
+    """
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+        self.dialect = engine.dialect
+        self._queue = _WRITER_LOCKS.get(engine)
+        self._raw: Any = None
+
+    def fetch(self, sql: str, parameters: Sequence[Any]) -> list[tuple[Any, ...]]:
+        """Run one statement as a transaction of its own; the rows it returns."""
+        raw = self._connection()
+        if self._queue is not None:
+            self._queue.acquire()
+        try:
+            cursor = raw.cursor()
+            try:
+                cursor.execute(sql, parameters)
+                return list(cursor.fetchall())
+            finally:
+                cursor.close()
+        except self.dialect.loaded_dbapi.Error as exc:
+            self.close()  # a broken connection is not reused
+            raise sa.exc.DBAPIError.instance(
+                sql, None, exc, self.dialect.loaded_dbapi.Error
+            ) from exc
+        finally:
+            if self._queue is not None:
+                self._queue.release()
+
+    def close(self) -> None:
+        raw, self._raw = self._raw, None
+        if raw is not None:
+            raw.close()
+
+    def _connection(self) -> Any:
+        if self._raw is None:
+            raw = self.engine.raw_connection()
+            driver: Any = raw.driver_connection
+            raw.detach()  # ours alone: never handed back to the pool in autocommit mode
+            if self.dialect.name == "sqlite":
+                # isolation_level is None already (see _sqlite_pragmas): no BEGIN means each
+                # statement commits by itself.
+                driver.execute("PRAGMA wal_autocheckpoint=0")
+            else:
+                driver.autocommit = True
+            self._raw = driver
+        return self._raw
+
+
 # -- WAL checkpoints off the request path ----------------------------------------------------
 
 WAL_CHECKPOINT_BYTES = 4 * 1024 * 1024  # SQLite's own automatic threshold is ~1000 pages
 _checkpointing = threading.Lock()
-
-
-def stop_automatic_checkpoints(connection: sa.Connection) -> None:
-    """For a latency-critical writer: its commits no longer checkpoint the WAL (copying the
-    log into the database file, with an fsync, every ~1000 pages). Whoever does this must
-    call `checkpoint_if_large` from a background thread. No-op on other databases."""
-    if connection.dialect.name == "sqlite":
-        connection.connection.dbapi_connection.execute("PRAGMA wal_autocheckpoint=0")  # type: ignore[union-attr]
 
 
 def checkpoint_if_large(engine: sa.Engine, max_wal_bytes: int = WAL_CHECKPOINT_BYTES) -> bool:

@@ -1,5 +1,6 @@
-"""Bulk writes straight through the driver: the rows land as SQLAlchemy would write them, and
-`insert_new` tells exactly which rows were new."""
+"""Bulk writes straight through the driver: the rows land as SQLAlchemy would write them,
+`insert_new` tells exactly which rows were new, and a StatementWriter's statements commit by
+themselves without checkpointing the WAL."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import sqlalchemy as sa
 from patronkit.core.domain.merchant import ShopConnection
 from patronkit.core.domain.values import time_ordered_uuid
 from patronkit.core.store.bulk import insert_new
+from patronkit.core.store.database import StatementWriter
 from patronkit.sync.tables import inbox
 
 
@@ -34,20 +36,18 @@ def _row(shop: ShopConnection, key: str) -> dict[str, object]:
 def test_insert_new_returns_only_the_rows_it_inserted(
     clean_db: sa.Engine, shop: ShopConnection
 ) -> None:
-    first = [_row(shop, "a"), _row(shop, "b")]
-    with clean_db.begin() as connection:
-        stored = insert_new(
-            connection, inbox, first, unique_on=("shop_id", "delivery_key"), returning="id"
-        )
-    assert len(stored) == 2
-    again = [_row(shop, "b"), _row(shop, "c")]  # b is a redelivery
-    with clean_db.begin() as connection:
-        stored = insert_new(
-            connection, inbox, again, unique_on=("shop_id", "delivery_key"), returning="id"
-        )
-        processed = inbox.c.id.type._cached_bind_processor(connection.dialect)
-        as_driver = processed(again[1]["id"]) if processed else again[1]["id"]
-        assert stored == {as_driver}
+    writer = StatementWriter(clean_db)
+    unique = ("shop_id", "delivery_key")
+    try:
+        first = [_row(shop, "a"), _row(shop, "b")]
+        assert len(insert_new(writer, inbox, first, unique_on=unique, returning="id")) == 2
+        again = [_row(shop, "b"), _row(shop, "c")]  # b is a redelivery
+        stored = insert_new(writer, inbox, again, unique_on=unique, returning="id")
+    finally:
+        writer.close()
+    processed = inbox.c.id.type._cached_bind_processor(clean_db.dialect)
+    assert stored == {processed(again[1]["id"]) if processed else again[1]["id"]}
+    # Committed without any BEGIN/COMMIT of ours: another connection sees the rows.
     with clean_db.connect() as connection:
         rows = connection.execute(sa.select(inbox).order_by(inbox.c.delivery_key)).all()
     assert [row.delivery_key for row in rows] == ["a", "b", "c"]
@@ -56,40 +56,36 @@ def test_insert_new_returns_only_the_rows_it_inserted(
 
 
 def test_insert_new_of_nothing_writes_nothing(clean_db: sa.Engine) -> None:
-    with clean_db.begin() as connection:
-        assert insert_new(connection, inbox, [], unique_on=("id",), returning="id") == set()
+    writer = StatementWriter(clean_db)
+    assert insert_new(writer, inbox, [], unique_on=("id",), returning="id") == set()
 
 
-def test_a_stopped_writer_leaves_checkpoints_to_checkpoint_if_large(
+def test_a_statement_writer_leaves_checkpoints_to_checkpoint_if_large(
     tmp_path: object,
 ) -> None:
     import os
     from pathlib import Path
 
-    from patronkit.core.store.database import (
-        checkpoint_if_large,
-        make_engine,
-        stop_automatic_checkpoints,
-    )
+    from patronkit.core.store.database import checkpoint_if_large, make_engine
 
     path = Path(str(tmp_path)) / "wal.db"
     engine = make_engine(f"sqlite:///{path}")
+    writer = StatementWriter(engine)
     try:
+        writer.fetch("CREATE TABLE t (b BLOB)", ())
+        for _ in range(300):  # ~1.2 MB through the WAL, past SQLite's own threshold
+            writer.fetch("INSERT INTO t VALUES (randomblob(4000))", ())
+        wal = Path(f"{path}-wal")
+        size_before = wal.stat().st_size
+        assert size_before > 1_000_000  # nothing checkpointed on commit
+        assert not checkpoint_if_large(engine, max_wal_bytes=size_before * 2)
+        assert checkpoint_if_large(engine, max_wal_bytes=1)
+        # The checkpointed log is reused from its start by the next write.
+        writer.fetch("INSERT INTO t VALUES (randomblob(4000))", ())
+        assert wal.stat().st_size == size_before  # not grown: rewound, not appended
+        assert os.path.getsize(path) > 1_000_000  # the pages are in the database file
         with engine.connect() as connection:
-            stop_automatic_checkpoints(connection)
-            connection.exec_driver_sql("CREATE TABLE t (b BLOB)")
-            for _ in range(300):  # ~1.2 MB through the WAL, past SQLite's own threshold
-                connection.exec_driver_sql("INSERT INTO t VALUES (randomblob(4000))")
-                connection.commit()
-            wal = Path(f"{path}-wal")
-            size_before = wal.stat().st_size
-            assert size_before > 1_000_000  # nothing checkpointed on commit
-            assert not checkpoint_if_large(engine, max_wal_bytes=size_before * 2)
-            assert checkpoint_if_large(engine, max_wal_bytes=1)
-            # The checkpointed log is reused from its start by the next write.
-            connection.exec_driver_sql("INSERT INTO t VALUES (randomblob(4000))")
-            connection.commit()
-            assert wal.stat().st_size == size_before  # not grown: rewound, not appended
-            assert os.path.getsize(path) > 1_000_000  # the pages are in the database file
+            assert connection.exec_driver_sql("SELECT count(*) FROM t").scalar() == 301
     finally:
+        writer.close()
         engine.dispose()

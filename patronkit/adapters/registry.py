@@ -13,6 +13,7 @@ from patronkit.core.storefront import StorefrontGateway
 
 PLATFORMS: Mapping[str, str] = {
     "shopify": "patronkit.adapters.shopify.gateway:build",
+    "woocommerce": "patronkit.adapters.woocommerce.gateway:build",
 }
 
 

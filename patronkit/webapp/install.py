@@ -1,12 +1,23 @@
 """Install and auth flows for any platform, spoken only through the storefront port.
 
-    GET  /install/<platform>?shop=<domain>   start: signed state cookie, 302 to the platform
+    GET  /install/<platform>?shop=<domain>   start: signed state, 302 to the platform
     GET  /install/<platform>/callback        finish: verify, connect the shop, 302 to /admin
+    POST /install/<platform>/callback        finish, server to server: verify, connect, 200
     POST /install/<platform>/session         embedded apps: session token → access token
 
 The platform is the URL's; its gateway does every platform-specific check (shop domain,
 HMAC, timestamp, state, code or token exchange). A rejected install answers 4xx and writes
 nothing. Tokens, codes, secrets and session tokens are never logged or echoed.
+
+Two install flows (`InstallFlow`, declared by each gateway):
+
+* BROWSER_REDIRECT: the platform sends the merchant's browser back to the GET callback. The
+  state is a nonce in a signed cookie scoped to that callback.
+* SERVER_POST: the platform's server posts the credentials to the POST callback, without the
+  browser or its cookies, then sends the browser to the GET callback. The state travels
+  through the platform instead: a value signed here (platform, store, nonce; its own salt,
+  ten minutes) that the platform echoes in the posted field the gateway names. The POST
+  connects the shop; the GET only lands the browser on the shop's admin page.
 
 Webhook registration runs after the install is committed. If it fails the install stands:
 we log it and say so (``webhooks=pending``), and the next token exchange (every load of the
@@ -32,6 +43,7 @@ from patronkit.core.domain.values import utcnow
 from patronkit.core.installs import connect_shop
 from patronkit.core.storefront import (
     Installation,
+    InstallFlow,
     InstallRejected,
     ShopAccess,
     StorefrontGateway,
@@ -45,6 +57,11 @@ bp = Blueprint("install", __name__)
 STATE_COOKIE = "patronkit_install_state"
 STATE_SALT = "patronkit.install-state"
 STATE_MAX_AGE_SECONDS = 600  # the merchant approves within minutes; a stale nonce is refused
+# SERVER_POST flows: the state signed into the platform's round trip, never into a cookie.
+POSTED_STATE_SALT = "patronkit.install-posted-state"
+# Landing the browser only redirects, so it may come a little after the state expired.
+LANDING_MAX_AGE_SECONDS = 3600
+MAX_POSTED_FIELD = 2048  # longer than any key or token a platform posts
 
 SessionTokenInstaller = Callable[[str | None], Installation]
 
@@ -56,6 +73,8 @@ def begin(platform: str) -> ResponseReturnValue:
     shop = request.args.get("shop", "").strip()
     if not shop:
         return _error(400, "missing shop", "add ?shop=<your store's domain>")
+    if gateway.install_flow is InstallFlow.SERVER_POST:
+        return _begin_posted(run, gateway, platform, shop)
     state = secrets.token_hex(32)
     try:
         url = gateway.begin_install(shop, _callback_url(run, platform), state)
@@ -78,6 +97,8 @@ def begin(platform: str) -> ResponseReturnValue:
 def callback(platform: str) -> ResponseReturnValue:
     run = runtime()
     gateway = _gateway(run, platform)
+    if gateway.install_flow is InstallFlow.SERVER_POST:
+        return _land(run, platform)
     response = _finish_callback(run, gateway, platform)
     # The nonce is single-use whatever the outcome.
     response.delete_cookie(
@@ -88,6 +109,43 @@ def callback(platform: str) -> ResponseReturnValue:
         samesite="Lax",
     )
     return response
+
+
+@bp.post("/install/<platform>/callback")
+def posted_callback(platform: str) -> ResponseReturnValue:
+    """The platform's server posting the credentials (SERVER_POST flows only). Answers 200
+    once the shop is connected: the platform treats anything else as a failed install."""
+    run = runtime()
+    gateway = _gateway(run, platform)
+    if gateway.install_flow is not InstallFlow.SERVER_POST:
+        abort(405)
+    body = request.get_json(silent=True)
+    params = _posted_fields(body)
+    if params is None:
+        return _error(400, "install rejected", "the body must be a flat JSON object")
+    token = params.get(gateway.install_state_param)
+    issued = _posted_state(platform, token, STATE_MAX_AGE_SECONDS)
+    if token is None or issued is None:
+        log.info("posted install refused (platform %s): state missing or expired", platform)
+        return _error(401, "install state missing or expired", "start the install again")
+    try:
+        # The signed store wins over anything posted: it is the one the merchant started with.
+        installation = gateway.complete_install({**params, "shop": issued}, token)
+    except InstallRejected as exc:
+        log.info("posted install refused (platform %s): %s", platform, exc)
+        return _error(400, "install rejected", str(exc))
+    if installation.domain.lower() != issued.lower():
+        log.warning(
+            "posted install refused (platform %s): installation names another store", platform
+        )
+        return _error(400, "install rejected", "the installation is for another store")
+    _connect(run, platform, installation)
+    registered = _register_webhooks(run, gateway, platform, installation)
+    return jsonify(
+        status="installed",
+        shop=installation.domain,
+        webhooks="registered" if registered else "pending",
+    )
 
 
 @bp.post("/install/<platform>/session")
@@ -134,6 +192,64 @@ def _finish_callback(run: Runtime, gateway: StorefrontGateway, platform: str) ->
     _connect(run, platform, installation)
     registered = _register_webhooks(run, gateway, platform, installation)
     return redirect(_admin_url(run, platform, installation, registered), code=302)
+
+
+def _begin_posted(
+    run: Runtime, gateway: StorefrontGateway, platform: str, shop: str
+) -> BaseResponse:
+    """Start a SERVER_POST install: the state is signed into the URL, not a cookie."""
+    try:
+        canonical = gateway.canonical_shop(shop)
+        state = sign(
+            POSTED_STATE_SALT,
+            {"platform": platform, "shop": canonical, "nonce": secrets.token_hex(16)},
+        )
+        url = gateway.begin_install(canonical, _callback_url(run, platform), state)
+    except (InstallRejected, ValueError) as exc:
+        return _error(400, "invalid shop", str(exc))
+    return redirect(url, code=302)
+
+
+def _posted_fields(body: object) -> dict[str, str] | None:
+    """A posted JSON object's fields as text; None unless it is a flat object of scalars."""
+    if not isinstance(body, dict):
+        return None
+    fields: dict[str, str] = {}
+    for name, value in body.items():
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            return None  # nested, fractional or boolean: no credential field looks like that
+        text = str(value)
+        if len(text) > MAX_POSTED_FIELD or len(name) > 100:
+            return None
+        fields[name] = text
+    return fields
+
+
+def _posted_state(platform: str, token: str | None, max_age: int) -> str | None:
+    """The store a SERVER_POST state was issued for, if the state is intact, fresh enough
+    and for this platform."""
+    value = unsign(POSTED_STATE_SALT, token, max_age)
+    if not isinstance(value, dict) or value.get("platform") != platform:
+        return None
+    shop = value.get("shop")
+    return shop if isinstance(shop, str) and shop else None
+
+
+def _land(run: Runtime, platform: str) -> BaseResponse:
+    """The browser's return after a SERVER_POST install: on to the shop's admin page if the
+    posted callback connected it. Changes nothing."""
+    shop = _posted_state(platform, request.args.get("state"), LANDING_MAX_AGE_SECONDS)
+    if shop is None:
+        return _error(401, "install session missing or expired", "start the install again")
+    with run.unit_of_work(read_only=True) as uow:
+        connection = uow.merchants.shop_by_domain(platform, shop)
+    if connection is None or not connection.active:
+        # Declined by the merchant, or the store could not reach our callback.
+        return _error(400, "install not completed", "approve patronkit in your store again")
+    query = {"platform": platform, "shop": connection.domain}
+    return redirect(f"{run.settings.public_url}/admin?{urlencode(query)}", code=302)
 
 
 def _issued_state(platform: str) -> str | None:

@@ -70,6 +70,9 @@ def receive(platform: str) -> ResponseReturnValue:
         abort(404)
     body = request.get_data(cache=False)  # raw bytes: the signature covers exactly these
     headers = dict(request.headers.items())  # adapters match names case-insensitively
+    if gateway.is_handshake(headers, body):
+        # The platform checking that we answer (e.g. on subscription): no event, store nothing.
+        return jsonify(status="ok"), 200
     try:
         envelope = gateway.identify_webhook(headers)
     except InvalidWebhook as exc:

@@ -1,0 +1,1 @@
+"""WooCommerce: the adapter and its simulator."""

@@ -18,6 +18,8 @@ from patronkit.core.crypto import FernetSealer
 from patronkit.core.store.database import make_engine
 from patronkit.core.store.unit_of_work import SqlUnitOfWork
 from patronkit.core.storefront import StorefrontGateway
+from patronkit.mail.jobs import MailJobs
+from patronkit.mail.transport import transport_from_url
 from patronkit.sync.engine import SyncEngine
 from patronkit.sync.queue import HueyDispatcher, make_huey
 
@@ -30,6 +32,7 @@ class Runtime:
     gateways: Mapping[str, StorefrontGateway]
     huey: Huey
     sync: SyncEngine
+    mail: MailJobs
 
     def unit_of_work(self, *, read_only: bool = False) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.engine, read_only=read_only)
@@ -54,4 +57,6 @@ def build_runtime(
     dispatcher = HueyDispatcher(huey)
     sync = SyncEngine(engine, sealer, gateways, dispatcher, group_commit=not immediate)
     dispatcher.bind(sync, reconcile_every_minutes=settings.reconcile_minutes)
-    return Runtime(settings, engine, sealer, gateways, huey, sync)
+    transport = transport_from_url(settings.mail_url, settings.data_dir)
+    mail = MailJobs(huey, engine, transport, settings.mail_from)
+    return Runtime(settings, engine, sealer, gateways, huey, sync, mail)

@@ -13,6 +13,11 @@ Nothing is read at import time; `Settings.load()` is called by the CLI and the a
     PATRONKIT_HOST / _PORT     127.0.0.1 / 8000
     PATRONKIT_LOG_LEVEL        INFO
     PATRONKIT_RECONCILE_MINUTES 15 (how often every shop is reconciled, 1-59)
+    PATRONKIT_MAIL_URL         outbox (one .eml file per message in <data dir>/outbox), or
+                               smtp://user:pass@host:port, smtp+starttls://…, smtps://…
+    PATRONKIT_MAIL_FROM        patronkit <no-reply@localhost>
+    PATRONKIT_TRUSTED_PROXIES  0: how many reverse proxies stand in front of the app; only
+                               then is X-Forwarded-For believed (that many hops from the right)
     PATRONKIT_<PLATFORM>_<KEY> options of one platform adapter, e.g. PATRONKIT_SHOPIFY_CLIENT_ID
 """
 
@@ -49,6 +54,9 @@ class Settings:
     port: int = 8000
     log_level: str = "INFO"
     reconcile_minutes: int = 15
+    mail_url: str = field(default="outbox", repr=False)  # may hold an SMTP password
+    mail_from: str = "patronkit <no-reply@localhost>"
+    trusted_proxies: int = 0
     # Every setting as given (lower case, no prefix), for the options of platform adapters.
     raw: Mapping[str, str] = field(default_factory=dict, repr=False)
 
@@ -88,6 +96,12 @@ class Settings:
             reconcile_minutes = 0
         if not 1 <= reconcile_minutes <= 59:
             raise ConfigError("PATRONKIT_RECONCILE_MINUTES must be a whole number from 1 to 59")
+        try:
+            trusted_proxies = int(values.get("trusted_proxies", 0))
+        except ValueError:
+            trusted_proxies = -1
+        if not 0 <= trusted_proxies <= 10:
+            raise ConfigError("PATRONKIT_TRUSTED_PROXIES must be a whole number from 0 to 10")
         return cls(
             data_dir=data_dir,
             database_url=database_url,
@@ -99,6 +113,9 @@ class Settings:
             port=port,
             log_level=values.get("log_level", "INFO").upper(),
             reconcile_minutes=reconcile_minutes,
+            mail_url=values.get("mail_url") or "outbox",
+            mail_from=values.get("mail_from") or "patronkit <no-reply@localhost>",
+            trusted_proxies=trusted_proxies,
             raw=values,
         )
 

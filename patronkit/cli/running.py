@@ -30,6 +30,8 @@ def serve(host: str | None, port: int | None, worker: bool, workers: int) -> Non
         port=port or settings.port,
         threads=8,
         ident="patronkit",
+        # Waitress drops X-Forwarded-For; behind PATRONKIT_TRUSTED_PROXIES the app reads it.
+        clear_untrusted_proxy_headers=settings.trusted_proxies == 0,
     )
     click.echo(f"patronkit listening on http://{host or settings.host}:{port or settings.port}")
     if not worker:

@@ -21,6 +21,7 @@ from patronkit.core.domain.merchant import Merchant, ShopConnection
 from patronkit.core.domain.order import OrderSummary
 from patronkit.core.domain.privacy import PrivacyRequest
 from patronkit.core.domain.referral import ReferralCode
+from patronkit.core.domain.settings import MerchantSettings
 from patronkit.core.domain.wording import ConsentWording
 
 
@@ -210,6 +211,18 @@ class AuditRepository(ScopedRepository):
     def privacy_requests(self) -> list[PrivacyRequest]: ...
 
 
+class SettingsRepository(ScopedRepository):
+    """The merchant's consent settings: one object per merchant."""
+
+    @abc.abstractmethod
+    def get(self) -> MerchantSettings:
+        """The stored settings, or the defaults if none were saved yet (not saved by this)."""
+
+    @abc.abstractmethod
+    def save(self, settings: MerchantSettings) -> None:
+        """Keep these settings (written when the unit of work commits)."""
+
+
 @dataclass(frozen=True)
 class Tenant:
     """All repositories of one merchant, as one unit of work sees them."""
@@ -221,6 +234,7 @@ class Tenant:
     referral_codes: ReferralCodeRepository
     orders: OrderRepository
     audit: AuditRepository
+    settings: SettingsRepository
 
 
 class UnitOfWork(abc.ABC):

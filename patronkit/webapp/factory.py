@@ -8,7 +8,7 @@ from flask import Flask
 
 from patronkit.bootstrap import Runtime, build_runtime
 from patronkit.config import Settings
-from patronkit.webapp import health, install, webhooks
+from patronkit.webapp import admin, health, install, storefront, webhooks
 from patronkit.webapp.sessions import CachedSessionInterface
 
 
@@ -33,4 +33,6 @@ def create_app(
     app.register_blueprint(health.bp)
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(install.bp)
+    app.register_blueprint(storefront.bp)
+    app.register_blueprint(admin.bp)
     return app

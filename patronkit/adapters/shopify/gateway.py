@@ -31,6 +31,9 @@ from patronkit.adapters.shopify.graphql_client import (
 from patronkit.adapters.shopify.shop_domain import InvalidShopDomain, normalize_shop_domain
 from patronkit.core.domain.consent import ConsentState
 from patronkit.core.storefront import (
+    AdminAuthRejected,
+    AdminEmbedding,
+    AdminIdentity,
     ConsentPush,
     InboundChange,
     Installation,
@@ -49,6 +52,10 @@ from patronkit.core.storefront import (
 logger = logging.getLogger(__name__)
 
 DEFAULT_PAGE_SIZE = 250  # Shopify's maximum; the requested cost stays far below 1,000
+# Embedded apps: the admin that frames us, and App Bridge, which Shopify serves only from its
+# CDN (it must be the first script of every embedded page).
+ADMIN_ORIGIN = "https://admin.shopify.com"
+APP_BRIDGE_URL = "https://cdn.shopify.com/shopifycloud/app-bridge.js"
 _MAX_CACHED_CLIENTS = 1024
 
 # Cheap (cost 1) identity lookup right after install. TODO(lead): move to queries.py.
@@ -416,6 +423,43 @@ class ShopifyGateway(StorefrontGateway):
             # Nice to have: the install stands without it.
             logger.warning("shopify install: shop identity unavailable (%s)", type(exc).__name__)
         return Installation(domain, credentials, api_url, remote_shop_id=shop_id, name=name)
+
+    # -- embedded admin ------------------------------------------------------------------
+
+    def authenticate_admin(self, authorization: str | None) -> AdminIdentity:
+        """App Bridge's session token (``Bearer <jwt>``): HS256 with our client secret, for
+        our client id, unexpired, issued by the shop it names."""
+        try:
+            claims = session_token.decode_session_token(
+                authorization,
+                client_id=self.config.client_id,
+                client_secret=self.config.client_secret,
+            )
+        except session_token.SessionTokenInvalid as exc:
+            raise AdminAuthRejected(str(exc)) from None
+        return AdminIdentity(shop_domain=claims.shop_domain, user_id=claims.user_id)
+
+    def admin_embedding(self, shop_domain: str | None) -> AdminEmbedding:
+        """The store's admin frames us from admin.shopify.com (or its own legacy /admin);
+        App Bridge loads from Shopify's CDN and reads our client id from a meta tag."""
+        if shop_domain is None:
+            ancestors: tuple[str, ...] = ("https://*.myshopify.com", ADMIN_ORIGIN)
+            entry = None
+        else:
+            domain = normalize_shop_domain(shop_domain)
+            ancestors = (f"https://{domain}", ADMIN_ORIGIN)
+            entry = f"https://{domain}/admin/apps/{self.config.client_id}"
+        return AdminEmbedding(
+            frame_ancestors=ancestors,
+            script_urls=(APP_BRIDGE_URL,),
+            meta={"shopify-api-key": self.config.client_id},
+            entry_url=entry,
+        )
+
+    def customer_admin_url(self, shop_domain: str, remote_id: str) -> str | None:
+        if not remote_id.isdigit():
+            return None
+        return f"https://{normalize_shop_domain(shop_domain)}/admin/customers/{remote_id}"
 
     # -- webhook subscriptions -----------------------------------------------------------
 

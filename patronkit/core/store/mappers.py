@@ -12,12 +12,13 @@ from uuid import UUID
 
 import sqlalchemy as sa
 
-from patronkit.core.domain.consent import ConsentEvent, ConsentSource, Evidence
+from patronkit.core.domain.consent import Channel, ConsentEvent, ConsentSource, Evidence
 from patronkit.core.domain.customer import Customer, CustomerMerge, DuplicateFlag, StoreLink
 from patronkit.core.domain.merchant import Merchant, ShopConnection
 from patronkit.core.domain.order import OrderSummary
 from patronkit.core.domain.privacy import PrivacyRequest
 from patronkit.core.domain.referral import ReferralCode
+from patronkit.core.domain.settings import MerchantSettings, default_double_opt_in
 from patronkit.core.domain.wording import ConsentWording
 from patronkit.core.store import tables
 
@@ -142,6 +143,40 @@ class CustomerMapper(Mapper[Customer]):
         return customer
 
 
+class MerchantSettingsMapper(Mapper[MerchantSettings]):
+    """Channel keys and the origin tuple become plain JSON (strings, a list), and back."""
+
+    def __init__(self) -> None:
+        super().__init__(MerchantSettings, tables.merchant_settings)
+
+    def to_row(self, settings: MerchantSettings) -> Row:
+        return {
+            "id": settings.id,
+            "merchant_id": settings.merchant_id,
+            "double_opt_in": {str(k): v for k, v in sorted(settings.double_opt_in.items())},
+            "widget_texts": {k: dict(v) for k, v in settings.widget_texts.items()},
+            "storefront_origins": list(settings.storefront_origins),
+            "updated_at": settings.updated_at,
+        }
+
+    def from_row(self, row: Mapping[Any, Any]) -> MerchantSettings:
+        double_opt_in = {
+            Channel(k): bool(v) for k, v in row["double_opt_in"].items() if k in set(Channel)
+        }
+        return restore(
+            MerchantSettings,
+            {
+                "id": row["id"],
+                "merchant_id": row["merchant_id"],
+                # Channels added since the row was written get their default.
+                "double_opt_in": {**default_double_opt_in(), **double_opt_in},
+                "widget_texts": {k: dict(v) for k, v in row["widget_texts"].items()},
+                "storefront_origins": tuple(row["storefront_origins"]),
+                "updated_at": row["updated_at"],
+            },
+        )
+
+
 MERCHANTS = Mapper(Merchant, tables.merchants)
 SHOPS = Mapper(ShopConnection, tables.shop_connections)
 CUSTOMERS = CustomerMapper()
@@ -153,3 +188,4 @@ ORDERS = Mapper(OrderSummary, tables.orders)
 DUPLICATE_FLAGS = Mapper(DuplicateFlag, tables.duplicate_flags)
 MERGES = Mapper(CustomerMerge, tables.customer_merges)
 PRIVACY_REQUESTS = Mapper(PrivacyRequest, tables.privacy_requests)
+MERCHANT_SETTINGS = MerchantSettingsMapper()

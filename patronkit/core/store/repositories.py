@@ -19,6 +19,7 @@ from patronkit.core.domain.merchant import Merchant, ShopConnection
 from patronkit.core.domain.order import OrderSummary
 from patronkit.core.domain.privacy import PrivacyRequest
 from patronkit.core.domain.referral import ReferralCode, normalize_code
+from patronkit.core.domain.settings import MerchantSettings
 from patronkit.core.domain.values import normalize_email
 from patronkit.core.domain.wording import ConsentWording
 from patronkit.core.store import mappers as m
@@ -396,6 +397,34 @@ class SqlOrderRepository(_Scoped, ports.OrderRepository):
         for order in orders:
             order.customer_id = None
         return len(orders)
+
+
+class SqlSettingsRepository(_Scoped, ports.SettingsRepository):
+    def __init__(self, connection: sa.Connection, identity: IdentityMap, merchant_id: UUID) -> None:
+        _Scoped.__init__(self, connection, identity)
+        ports.SettingsRepository.__init__(self, merchant_id)
+
+    def get(self) -> MerchantSettings:
+        held = self._scoped_held(m.MERCHANT_SETTINGS, lambda _: True)
+        if not held:
+            held = self._load(m.MERCHANT_SETTINGS, self._mine(t.merchant_settings))
+        return held[0] if held else MerchantSettings(merchant_id=self.merchant_id)
+
+    def save(self, settings: MerchantSettings) -> None:
+        self._check(settings.merchant_id)
+        held = self._scoped_held(m.MERCHANT_SETTINGS, lambda _: True)
+        if not held:
+            held = self._load(m.MERCHANT_SETTINGS, self._mine(t.merchant_settings))
+        if held and held[0] is not settings:
+            # Defaults obtained before the row existed, or a copy: one row per merchant, so
+            # the held object takes the new values.
+            stored = held[0]
+            stored.double_opt_in = dict(settings.double_opt_in)
+            stored.widget_texts = {k: dict(v) for k, v in settings.widget_texts.items()}
+            stored.storefront_origins = tuple(settings.storefront_origins)
+            stored.updated_at = settings.updated_at
+            return
+        self.identity.add(m.MERCHANT_SETTINGS, settings)
 
 
 class SqlAuditRepository(_Scoped, ports.AuditRepository):

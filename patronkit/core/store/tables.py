@@ -221,6 +221,18 @@ customer_merges = sa.Table(
     sa.Column("absorbed_snapshot", sa.JSON, nullable=False),
 )
 
+merchant_settings = sa.Table(
+    "merchant_settings",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    _merchant_fk(),
+    sa.Column("double_opt_in", sa.JSON, nullable=False),  # {channel: bool}
+    sa.Column("widget_texts", sa.JSON, nullable=False),  # {locale: {key: text}}
+    sa.Column("storefront_origins", sa.JSON, nullable=False),  # [origin, ...]
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("merchant_id", name="uq_merchant_settings_merchant"),
+)
+
 privacy_requests = sa.Table(
     "privacy_requests",
     metadata,
@@ -234,4 +246,46 @@ privacy_requests = sa.Table(
     sa.Column("completed_at", UTCDateTime),
     sa.Column("outcome", sa.JSON, nullable=False),
     sa.Index("ix_privacy_requests_merchant_received", "merchant_id", "received_at"),
+)
+
+# A request to consent again after a material change of wording, and whom it asked. Whether
+# each target still has to answer is derived from the ledger (core/domain/reconsent.py).
+reconsent_campaigns = sa.Table(
+    "reconsent_campaigns",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    _merchant_fk(),
+    sa.Column(
+        "wording_id",
+        sa.Uuid,
+        sa.ForeignKey("consent_wordings.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("channel", enum_column(Channel), nullable=False),
+    sa.Column("purpose", sa.String(64), nullable=False),
+    sa.Column("locale", sa.String(16), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("requested_by", sa.String(200), nullable=False),
+    sa.Column("requested_at", UTCDateTime, nullable=False),
+    sa.Column("target_count", sa.Integer, nullable=False),
+    sa.Index("ix_reconsent_campaigns_merchant_wording", "merchant_id", "wording_id"),
+)
+
+reconsent_targets = sa.Table(
+    "reconsent_targets",
+    metadata,
+    sa.Column(
+        "campaign_id",
+        sa.Uuid,
+        sa.ForeignKey("reconsent_campaigns.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column(
+        "customer_id",
+        sa.Uuid,
+        sa.ForeignKey("customers.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    _merchant_fk(),
+    sa.Index("ix_reconsent_targets_customer", "customer_id"),
 )

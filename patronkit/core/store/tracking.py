@@ -23,7 +23,7 @@ T = TypeVar("T")
 # Parents before children: inserts run in this order, deletes in the reverse.
 FLUSH_ORDER: tuple[m.Mapper[Any], ...] = (
     m.MERCHANTS, m.SHOPS, m.WORDINGS, m.CUSTOMERS, m.LINKS, m.CONSENT_EVENTS, m.ORDERS,
-    m.REFERRAL_CODES, m.DUPLICATE_FLAGS, m.MERGES, m.PRIVACY_REQUESTS,
+    m.REFERRAL_CODES, m.DUPLICATE_FLAGS, m.MERGES, m.PRIVACY_REQUESTS, m.MERCHANT_SETTINGS,
 )  # fmt: skip
 
 

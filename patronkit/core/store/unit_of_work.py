@@ -57,6 +57,7 @@ class SqlUnitOfWork(ports.UnitOfWork):
                 referral_codes=repos.SqlReferralCodeRepository(c, i, merchant_id),
                 orders=repos.SqlOrderRepository(c, i, merchant_id),
                 audit=repos.SqlAuditRepository(c, i, merchant_id),
+                settings=repos.SqlSettingsRepository(c, i, merchant_id),
             )
         return self._tenants[merchant_id]
 

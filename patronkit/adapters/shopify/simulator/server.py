@@ -18,6 +18,7 @@ from .control import create_control_blueprint
 from .oauth import create_oauth_blueprint, issue_offline_token, mint_session_token
 from .shop import Shop, SimulatorConfig
 from .state import ShopState
+from .storefront import create_storefront_blueprint
 from .throttle import THROTTLE_PRESETS
 
 DEFAULT_API_VERSION = "2025-07"
@@ -36,6 +37,7 @@ def create_app(shop: Shop) -> Flask:
     app.register_blueprint(create_oauth_blueprint(shop))
     app.register_blueprint(create_admin_api_blueprint(shop))
     app.register_blueprint(create_control_blueprint(shop))
+    app.register_blueprint(create_storefront_blueprint(shop))
     return app
 
 

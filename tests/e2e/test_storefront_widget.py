@@ -14,7 +14,9 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
+import jwt
 import pytest
 
 from patronkit.core.domain.consent import Channel, ConsentState, OptInLevel, SourceKind
@@ -73,6 +75,30 @@ def browser() -> Iterator[Any]:
             yield browser
         finally:
             browser.close()
+
+
+def admin_customer_url(stack: Stack, customer_id: object) -> str:
+    """The customer's admin page as Shopify's admin opens it: with a session token (id_token)
+    signed with the app's secret, for the simulated shop."""
+    now = int(time.time())
+    domain = stack.sim.shop_domain
+    token = jwt.encode(
+        {
+            "iss": f"https://{domain}/admin",
+            "dest": f"https://{domain}",
+            "aud": stack.sim.client_id,
+            "sub": "1001",
+            "exp": now + 60,
+            "nbf": now,
+            "iat": now,
+            "jti": "e2e-admin",
+            "sid": "e2e-session",
+        },
+        stack.sim.client_secret,
+        "HS256",
+    )
+    query = urlencode({"shop": domain, "embedded": "1", "id_token": token})
+    return f"{stack.url}/admin/customers/{customer_id}?{query}"
 
 
 def never_asked(stack: Stack) -> tuple[int, str]:
@@ -164,6 +190,21 @@ def test_widget_double_opt_in_and_withdrawal_reach_the_shop(
         lambda: shop_email_consent(stack, remote_id) == ("SUBSCRIBED", "CONFIRMED_OPT_IN"),
         timeout=15,
     )
+
+    # The merchant, in the embedded admin, sees the confirmed consent and its evidence.
+    admin = browser.new_page()
+    admin.goto(admin_customer_url(stack, customer.id))
+    current = admin.locator('#current-consent tr[data-key="email"]')
+    current.wait_for(timeout=10_000)
+    cells = current.locator("td").all_inner_texts()
+    assert cells[0].strip().lower() == "subscribed" and cells[1].strip() == "confirmed"
+    assert "double_opt_in_link" in cells[4] and "127.0.0.1" in cells[4]
+    history = admin.locator(f'#consent-history tr[data-event="{confirmation.id}"]')
+    assert "double_opt_in_link" in history.inner_text()
+    pending_row = admin.locator(f'#consent-history tr[data-event="{pending.id}"]').inner_text()
+    assert "product_page" in pending_row and "pending" in pending_row.lower()
+    admin.screenshot(path=str(shots / "3b-admin-customer-confirmed.png"), full_page=True)
+    admin.close()
 
     # Withdrawal on the preference page (the link is in every email), keyboard only.
     page.goto(mailbox.link(message, "/p/"))

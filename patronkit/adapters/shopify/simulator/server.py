@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from types import TracebackType
 from typing import Any
 
 from flask import Flask
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from patronkit.adapters.simulation import LoopbackServer
 
 from .actions import ShopActions
 from .admin_api import create_admin_api_blueprint
@@ -24,13 +23,6 @@ from .throttle import THROTTLE_PRESETS
 DEFAULT_API_VERSION = "2025-07"
 
 
-class _QuietHandler(WSGIRequestHandler):
-    """No access log: request lines carry OAuth codes, tokens in query strings and emails."""
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        return None
-
-
 def create_app(shop: Shop) -> Flask:
     app = Flask("shopify_simulator")
     app.config["MAX_CONTENT_LENGTH"] = 2 * 1024 * 1024
@@ -41,8 +33,10 @@ def create_app(shop: Shop) -> Flask:
     return app
 
 
-class ShopifySimulator:
+class ShopifySimulator(LoopbackServer):
     """One simulated shop served over HTTP on 127.0.0.1 (a free port unless given)."""
+
+    thread_name = "shopify-simulator"
 
     def __init__(
         self,
@@ -55,71 +49,12 @@ class ShopifySimulator:
         base = config or SimulatorConfig()
         self.config = dataclasses.replace(base, **overrides) if overrides else base
         self.shop = Shop(self.config)
-        self.app = create_app(self.shop)
-        self._host = host
-        self._port = port
-        self._server: BaseWSGIServer | None = None
-        self._thread: threading.Thread | None = None
+        super().__init__(create_app(self.shop), host=host, port=port)
 
-    # -- lifecycle -------------------------------------------------------------------
-
-    def bind(self) -> BaseWSGIServer:
-        """Open the listening socket (so `url` is known) without serving yet."""
-        if self._server is None:
-            self._server = make_server(
-                self._host, self._port, self.app, threaded=True, request_handler=_QuietHandler
-            )
-            self._port = self._server.server_port
-        return self._server
-
-    def start(self) -> ShopifySimulator:
-        self.bind()
-        assert self._server is not None
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},  # quick shutdown for tests
-            name="shopify-simulator",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def serve_forever(self) -> None:
-        """Blocking variant for the command line."""
-        server = self.bind()
-        try:
-            server.serve_forever()
-        finally:
-            self.shop.close()
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+    def _close(self) -> None:
         self.shop.close()
 
-    def __enter__(self) -> ShopifySimulator:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
-
     # -- what clients need ---------------------------------------------------------
-
-    @property
-    def url(self) -> str:
-        return f"http://{self._host}:{self._port}"
-
-    @property
-    def port(self) -> int:
-        return self._port
 
     @property
     def shop_domain(self) -> str:

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from types import TracebackType
 from typing import Any
 
 from flask import Blueprint, Flask, Response, request
 from werkzeug.exceptions import HTTPException
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from patronkit.adapters.simulation import LoopbackServer
 
 from . import rest_coupons, rest_customers, rest_orders, rest_system, rest_webhooks
 from .config import SimulatorConfig
@@ -23,13 +22,6 @@ from .state import StoreState
 from .store import Store
 from .wc_auth import create_wc_auth_blueprint
 from .webhooks import DeliveryRecord
-
-
-class _QuietHandler(WSGIRequestHandler):
-    """No access log: request lines carry OAuth signatures, keys and email addresses."""
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        return None
 
 
 def create_app(store: Store) -> Flask:
@@ -63,8 +55,11 @@ def create_app(store: Store) -> Flask:
     return app
 
 
-class WooCommerceSimulator:
-    """One simulated store served over HTTP on 127.0.0.1 (a free port unless given)."""
+class WooCommerceSimulator(LoopbackServer):
+    """One simulated store served over HTTP on 127.0.0.1 (a free port unless given). Its
+    `url` is the store's home URL (what a merchant types in to connect the store)."""
+
+    thread_name = "woocommerce-simulator"
 
     def __init__(
         self,
@@ -77,73 +72,16 @@ class WooCommerceSimulator:
         base = config or SimulatorConfig()
         self.config = dataclasses.replace(base, **overrides) if overrides else base
         self.store = Store(self.config)
-        self.app = create_app(self.store)
-        self._host = host
-        self._port = port
-        self._server: BaseWSGIServer | None = None
-        self._thread: threading.Thread | None = None
+        super().__init__(create_app(self.store), host=host, port=port)
 
-    # -- lifecycle -------------------------------------------------------------------
+    def _bound(self) -> None:
+        # The site's home URL: OAuth base strings and webhook sources are built from it.
+        self.store.home_url = self.url
 
-    def bind(self) -> BaseWSGIServer:
-        """Open the listening socket (so `url` is known) without serving yet."""
-        if self._server is None:
-            self._server = make_server(
-                self._host, self._port, self.app, threaded=True, request_handler=_QuietHandler
-            )
-            self._port = self._server.server_port
-            # The site's home URL: OAuth base strings and webhook sources are built from it.
-            self.store.home_url = self.url
-        return self._server
-
-    def start(self) -> WooCommerceSimulator:
-        server = self.bind()
-        self._thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.05},  # quick shutdown for tests
-            name="woocommerce-simulator",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def serve_forever(self) -> None:
-        """Blocking variant for the command line."""
-        server = self.bind()
-        try:
-            server.serve_forever()
-        finally:
-            self.store.close()
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+    def _close(self) -> None:
         self.store.close()
 
-    def __enter__(self) -> WooCommerceSimulator:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
-
     # -- what clients and tests need ---------------------------------------------------
-
-    @property
-    def url(self) -> str:
-        """The store's home URL (what a merchant types in to connect the store)."""
-        return f"http://{self._host}:{self._port}"
-
-    @property
-    def port(self) -> int:
-        return self._port
 
     @property
     def rest_url(self) -> str:

@@ -74,6 +74,26 @@ def limit() -> None:
 
 
 @bp.get("/storefront/v1/confirm/<token>")
+def confirm_page(token: str) -> ResponseReturnValue:
+    """The link in the email only shows a button: mail scanners and link previews open links
+    by themselves, and such a visit must not count as the person's confirmation."""
+    try:
+        claim = links.read_confirmation_token(token)
+    except links.LinkRefused as exc:
+        return _link_problem(exc)
+    texts = _texts(claim.merchant_id, claim.locale)
+    html = render_template(
+        "storefront/confirm.html",
+        title=texts["confirm_title"],
+        message=texts["confirm_intro"],
+        button=texts["confirm_button"],
+        action=url_for(".confirm", token=token),
+        lang=claim.locale,
+    )
+    return Response(html, status=200, mimetype="text/html")
+
+
+@bp.post("/storefront/v1/confirm/<token>")
 def confirm(token: str) -> ResponseReturnValue:
     try:
         claim = links.read_confirmation_token(token)

@@ -52,11 +52,24 @@ def email_status(shop: Shop) -> tuple[ConsentState, OptInLevel]:
 # -- double opt-in ----------------------------------------------------------------------------
 
 
-def test_the_click_confirms_with_its_own_evidence_and_a_second_click_changes_nothing(
+def test_opening_the_link_only_shows_the_button_and_changes_nothing(shop: Shop) -> None:
+    """Mail scanners and link previews open links by themselves: that is no confirmation."""
+    confirm, _ = sign_up(shop)
+    before = shop.state()
+    page = shop.client.get(confirm, headers={"User-Agent": "LinkPreviewBot/1.0"})
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert f'<form method="post" action="{confirm}">' in html
+    assert 'id="confirm"' in html
+    assert shop.state() == before
+    assert email_status(shop) == (ConsentState.PENDING, OptInLevel.SINGLE)
+
+
+def test_the_button_confirms_with_its_own_evidence_and_a_second_press_changes_nothing(
     shop: Shop,
 ) -> None:
     confirm, _ = sign_up(shop)
-    answer = shop.client.get(confirm, headers={"User-Agent": UA})
+    answer = shop.client.post(confirm, headers={"User-Agent": UA})
     assert answer.status_code == 200
     assert "confirmed" in answer.get_data(as_text=True)
     assert email_status(shop) == (ConsentState.SUBSCRIBED, OptInLevel.CONFIRMED)
@@ -73,7 +86,7 @@ def test_the_click_confirms_with_its_own_evidence_and_a_second_click_changes_not
         "actor": "shopper",
     }
     before = shop.state()
-    again = shop.client.get(confirm)
+    again = shop.client.post(confirm)
     assert again.status_code == 200
     assert shop.state() == before
 
@@ -86,9 +99,10 @@ def test_an_expired_confirmation_link_is_410_and_changes_nothing(shop: Shop) -> 
             shop.merchant_id, customer.id, "en", {Channel.EMAIL: shop.wordings["email"].id}
         )
     before = shop.state()
-    answer = shop.client.get(f"/storefront/v1/confirm/{token}")
-    assert answer.status_code == 410
-    assert "invalid or has expired" in answer.get_data(as_text=True)
+    for send in (shop.client.get, shop.client.post):
+        answer = send(f"/storefront/v1/confirm/{token}")
+        assert answer.status_code == 410
+        assert "invalid or has expired" in answer.get_data(as_text=True)
     assert shop.state() == before
     assert email_status(shop) == (ConsentState.PENDING, OptInLevel.SINGLE)
 
@@ -100,7 +114,7 @@ def test_a_six_day_old_link_still_works(shop: Shop) -> None:
         token = links.confirmation_token(
             shop.merchant_id, customer.id, "en", {Channel.EMAIL: shop.wordings["email"].id}
         )
-    assert shop.client.get(f"/storefront/v1/confirm/{token}").status_code == 200
+    assert shop.client.post(f"/storefront/v1/confirm/{token}").status_code == 200
     assert email_status(shop) == (ConsentState.SUBSCRIBED, OptInLevel.CONFIRMED)
 
 
@@ -117,9 +131,10 @@ def test_tampered_and_misused_links_are_400_and_change_nothing(shop: Shop) -> No
         f"/storefront/v1/confirm/{manage.split('/p/')[1]}",
         "/storefront/v1/confirm/not-a-token",
     ):
-        answer = shop.client.get(bad)
-        assert answer.status_code == 400, bad
-        assert answer.mimetype == "text/html"
+        for send in (shop.client.get, shop.client.post):
+            answer = send(bad)
+            assert answer.status_code == 400, bad
+            assert answer.mimetype == "text/html"
     assert shop.state() == before
 
 
@@ -130,7 +145,7 @@ def test_a_withdrawal_after_signing_up_wins_over_the_old_link(shop: Shop) -> Non
         f"/storefront/v1/preferences/{token}", json={"channels": {"email": {"consent": False}}}
     )
     assert withdrawn.status_code == 200
-    answer = shop.client.get(confirm)
+    answer = shop.client.post(confirm)
     assert answer.status_code == 409
     assert email_status(shop)[0] is ConsentState.UNSUBSCRIBED
 
@@ -140,7 +155,7 @@ def test_a_withdrawal_after_signing_up_wins_over_the_old_link(shop: Shop) -> Non
 
 def test_the_preference_page_shows_the_wording_and_state(shop: Shop) -> None:
     confirm, manage = sign_up(shop)
-    shop.client.get(confirm)
+    shop.client.post(confirm)
     page = shop.client.get(manage)
     assert page.status_code == 200
     html = page.get_data(as_text=True)
@@ -161,7 +176,7 @@ def _form_token(html: str) -> str:
 
 def test_unticking_on_the_page_withdraws_with_evidence(shop: Shop) -> None:
     confirm, manage = sign_up(shop)
-    shop.client.get(confirm)
+    shop.client.post(confirm)
     form_token = _form_token(shop.client.get(manage).get_data(as_text=True))
     answer = shop.client.post(
         manage,
@@ -198,7 +213,7 @@ def test_ticking_on_the_page_subscribes_confirmed_and_an_untouched_pending_box_s
 
 def test_withdraw_all_on_the_page(shop: Shop) -> None:
     confirm, manage = sign_up(shop)
-    shop.client.get(confirm)
+    shop.client.post(confirm)
     form_token = _form_token(shop.client.get(manage).get_data(as_text=True))
     shop.client.post(manage, data={"form_token": form_token, "action": "withdraw_all"})
     assert email_status(shop)[0] is ConsentState.UNSUBSCRIBED
@@ -207,7 +222,7 @@ def test_withdraw_all_on_the_page(shop: Shop) -> None:
 @pytest.mark.parametrize("form_token", [None, "", "forged", "other-person"])
 def test_the_page_form_needs_its_own_form_token(shop: Shop, form_token: str | None) -> None:
     confirm, manage = sign_up(shop)
-    shop.client.get(confirm)
+    shop.client.post(confirm)
     if form_token == "other-person":
         with shop.app.app_context():
             claim = links.PreferenceClaim(shop.merchant_id, UUID(int=1), "en")
@@ -253,7 +268,7 @@ def test_a_changed_wording_on_the_page_asks_again(shop: Shop) -> None:
 
 def test_the_json_preference_api_reads_and_changes(shop: Shop) -> None:
     confirm, manage = sign_up(shop)
-    shop.client.get(confirm)
+    shop.client.post(confirm)
     url = f"/storefront/v1/preferences/{manage.split('/p/')[1]}"
     read = shop.client.get(url, headers={"Origin": SHOP_ORIGIN})
     assert read.status_code == 200

@@ -155,6 +155,7 @@ def apply_customers(
     applied: list[Customer | None] = []
     for remote, email, phone in cleaned:
         customer = by_remote.get(remote.remote_id) or (by_email.get(email) if email else None)
+        known = customer is not None
         if customer is None:
             if not email and not phone:
                 result.ignored += 1
@@ -174,11 +175,14 @@ def apply_customers(
             _update_profile(uow, customer, remote, email, phone)
         if email and customer.email == email:
             by_email[email] = customer
+        joined = known and customer.link_for(shop.id) is None
         if customer.link_for(shop.id) is None:
             newly_linked[remote.remote_id] = customer.id
         customer.link(shop.id, remote.remote_id, remote.updated_at)
         by_remote[remote.remote_id] = customer
         _apply_consents(customer, shop, remote, result)
+        if joined:
+            _share_consents_held_elsewhere(customer, shop, remote, result)
         result.customers_touched += 1
         applied.append(customer)
     services.flag_duplicates_among(uow, shop.merchant_id, created)
@@ -212,6 +216,18 @@ def _apply_consents(
         ):
             # The store reported something core has already superseded: tell it core's answer.
             result.corrections.append((customer, ConsentKey(consent.channel), shop.id))
+
+
+def _share_consents_held_elsewhere(
+    customer: Customer, shop: ShopConnection, remote: RemoteCustomer, result: ApplyResult
+) -> None:
+    """A person core already knew (from another store, or our widget) now has a record in this
+    store too. Core's consent is the merchant's truth across stores, so what the store does not
+    say yet is pushed to it; what it does say was settled by `_apply_consents`."""
+    stated = {ConsentKey(consent.channel) for consent in remote.consents}
+    for key in customer.consents():
+        if key not in stated and key == ConsentKey(key.channel):  # stores hold marketing only
+            result.corrections.append((customer, key, shop.id))
 
 
 def _update_profile(

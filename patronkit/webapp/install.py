@@ -4,6 +4,7 @@
     GET  /install/<platform>/callback        finish: verify, connect the shop, 302 to /admin
     POST /install/<platform>/callback        finish, server to server: verify, connect, 200
     POST /install/<platform>/session         embedded apps: session token → access token
+    POST /install/<platform>/link            an admin's install URL for their next store
 
 The platform is the URL's; its gateway does every platform-specific check (shop domain,
 HMAC, timestamp, state, code or token exchange). A rejected install answers 4xx and writes
@@ -19,6 +20,16 @@ Two install flows (`InstallFlow`, declared by each gateway):
   ten minutes) that the platform echoes in the posted field the gateway names. The POST
   connects the shop; the GET only lands the browser on the shop's admin page.
 
+One merchant, several stores ("link to merchant"). A first install starts a new merchant.
+To connect another store (of any platform) to an existing merchant, an admin of that merchant,
+authenticated as for the embedded admin pages (``Authorization: Bearer``: a platform session
+token or our admin session), asks POST /install/<platform>/link with ``shop``. The answer is
+the begin URL with ``link``: the merchant, platform and store, signed (own salt, ten
+minutes). Begin checks it names this platform and store and carries the merchant inside the
+flow's own signed state (cookie or posted state), so the callback connects the store to that
+merchant (`connect_shop(merchant_id=…)`). The link only works for the store it names, and a
+store already connected to another merchant is refused (409), never moved.
+
 Webhook registration runs after the install is committed. If it fails the install stands:
 we log it and say so (``webhooks=pending``), and the next token exchange (every load of the
 embedded admin) or re-install retries it, registration being idempotent. Until then, the
@@ -30,6 +41,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 from urllib.parse import urlencode
 from uuid import UUID
 
@@ -39,8 +51,9 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response as BaseResponse
 
 from patronkit.bootstrap import Runtime
+from patronkit.core.domain.errors import NotFound
 from patronkit.core.domain.values import utcnow
-from patronkit.core.installs import connect_shop
+from patronkit.core.installs import StoreOfAnotherMerchant, connect_shop
 from patronkit.core.storefront import (
     Installation,
     InstallFlow,
@@ -48,6 +61,7 @@ from patronkit.core.storefront import (
     ShopAccess,
     StorefrontGateway,
 )
+from patronkit.webapp.admin.auth import Unauthorized, authenticate
 from patronkit.webapp.services import runtime
 from patronkit.webapp.signing import sign, unsign
 
@@ -62,8 +76,34 @@ POSTED_STATE_SALT = "patronkit.install-posted-state"
 # Landing the browser only redirects, so it may come a little after the state expired.
 LANDING_MAX_AGE_SECONDS = 3600
 MAX_POSTED_FIELD = 2048  # longer than any key or token a platform posts
+# "Link to merchant": an admin's signed request to connect one more store to their merchant.
+LINK_PARAM = "link"
+LINK_SALT = "patronkit.install-link"
+LINK_MAX_AGE_SECONDS = 600
 
 SessionTokenInstaller = Callable[[str | None], Installation]
+
+
+@dataclass(frozen=True)
+class Link:
+    """A verified "link to merchant": connect this store to that merchant."""
+
+    merchant: str
+    shop: str  # as the platform's gateway keys it (`canonical_shop`)
+
+
+class InvalidLink(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Issued:
+    """What a verified install state says: the nonce or store it was issued for, and the
+    merchant an admin's link asked to connect the store to (None: a new merchant)."""
+
+    value: str
+    merchant_id: UUID | None = None
+    linked_shop: str | None = None  # the store the link named (BROWSER_REDIRECT flows)
 
 
 @bp.get("/install/<platform>")
@@ -73,17 +113,24 @@ def begin(platform: str) -> ResponseReturnValue:
     shop = request.args.get("shop", "").strip()
     if not shop:
         return _error(400, "missing shop", "add ?shop=<your store's domain>")
+    try:
+        link = _verified_link(gateway, platform, shop, request.args.get(LINK_PARAM))
+    except InvalidLink:
+        return _error(401, "install link invalid or expired", "ask for a new one in the app")
     if gateway.install_flow is InstallFlow.SERVER_POST:
-        return _begin_posted(run, gateway, platform, shop)
+        return _begin_posted(run, gateway, platform, shop, link)
     state = secrets.token_hex(32)
     try:
         url = gateway.begin_install(shop, _callback_url(run, platform), state)
     except (InstallRejected, ValueError) as exc:
         return _error(400, "invalid shop", str(exc))
+    issued: dict[str, str] = {"platform": platform, "state": state}
+    if link is not None:
+        issued.update(merchant=link.merchant, shop=link.shop)
     response = redirect(url, code=302)
     response.set_cookie(
         STATE_COOKIE,
-        sign(STATE_SALT, {"platform": platform, "state": state}),
+        sign(STATE_SALT, issued),
         max_age=STATE_MAX_AGE_SECONDS,
         path=_cookie_path(platform),  # sent to this platform's callback only
         secure=_https(run),
@@ -130,16 +177,18 @@ def posted_callback(platform: str) -> ResponseReturnValue:
         return _error(401, "install state missing or expired", "start the install again")
     try:
         # The signed store wins over anything posted: it is the one the merchant started with.
-        installation = gateway.complete_install({**params, "shop": issued}, token)
+        installation = gateway.complete_install({**params, "shop": issued.value}, token)
     except InstallRejected as exc:
         log.info("posted install refused (platform %s): %s", platform, exc)
         return _error(400, "install rejected", str(exc))
-    if installation.domain.lower() != issued.lower():
+    if installation.domain.lower() != issued.value.lower():
         log.warning(
             "posted install refused (platform %s): installation names another store", platform
         )
         return _error(400, "install rejected", "the installation is for another store")
-    _connect(run, platform, installation)
+    refused = _connect_or_refuse(run, platform, installation, issued.merchant_id)
+    if refused is not None:
+        return refused
     registered = _register_webhooks(run, gateway, platform, installation)
     return jsonify(
         status="installed",
@@ -176,8 +225,8 @@ def from_session_token(platform: str) -> ResponseReturnValue:
 
 
 def _finish_callback(run: Runtime, gateway: StorefrontGateway, platform: str) -> BaseResponse:
-    expected_state = _issued_state(platform)
-    if expected_state is None:
+    issued = _issued_state(platform)
+    if issued is None:
         return _error(
             401, "install session missing or expired", "start the install again from your store"
         )
@@ -185,29 +234,91 @@ def _finish_callback(run: Runtime, gateway: StorefrontGateway, platform: str) ->
         # A repeated parameter could be read one way when signed and another when used.
         return _error(400, "install rejected", "repeated query parameters")
     try:
-        installation = gateway.complete_install(request.args.to_dict(), expected_state)
+        installation = gateway.complete_install(request.args.to_dict(), issued.value)
+        if issued.linked_shop is not None and (
+            gateway.canonical_shop(installation.domain) != issued.linked_shop
+        ):
+            raise InstallRejected("the installation is for another store than the link's")
     except InstallRejected as exc:
         log.info("install refused (platform %s): %s", platform, exc)
         return _error(400, "install rejected", str(exc))
-    _connect(run, platform, installation)
+    refused = _connect_or_refuse(run, platform, installation, issued.merchant_id)
+    if refused is not None:
+        return refused
     registered = _register_webhooks(run, gateway, platform, installation)
     return redirect(_admin_url(run, platform, installation, registered), code=302)
 
 
 def _begin_posted(
-    run: Runtime, gateway: StorefrontGateway, platform: str, shop: str
+    run: Runtime,
+    gateway: StorefrontGateway,
+    platform: str,
+    shop: str,
+    link: Link | None,
 ) -> BaseResponse:
     """Start a SERVER_POST install: the state is signed into the URL, not a cookie."""
     try:
         canonical = gateway.canonical_shop(shop)
-        state = sign(
-            POSTED_STATE_SALT,
-            {"platform": platform, "shop": canonical, "nonce": secrets.token_hex(16)},
-        )
+        issued = {"platform": platform, "shop": canonical, "nonce": secrets.token_hex(16)}
+        if link is not None:
+            issued["merchant"] = link.merchant
+        state = sign(POSTED_STATE_SALT, issued)
         url = gateway.begin_install(canonical, _callback_url(run, platform), state)
     except (InstallRejected, ValueError) as exc:
         return _error(400, "invalid shop", str(exc))
     return redirect(url, code=302)
+
+
+@bp.post("/install/<platform>/link")
+def link(platform: str) -> ResponseReturnValue:
+    """The begin URL that connects a store of `platform` to the asking admin's merchant.
+
+    Only with an ``Authorization`` header (never a form field or query parameter): a
+    cross-site form cannot send one, so this needs no CSRF token."""
+    run = runtime()
+    gateway = _gateway(run, platform)
+    if not request.headers.get("Authorization"):
+        return _error(401, "unauthorized", "send Authorization: Bearer <admin session>")
+    try:
+        admin = authenticate(request, run)
+    except Unauthorized as exc:
+        return _error(401, "unauthorized", str(exc))
+    body = request.get_json(silent=True)
+    shop = body.get("shop") if isinstance(body, dict) else request.form.get("shop")
+    if not isinstance(shop, str) or not shop.strip():
+        return _error(400, "missing shop", "name the store to connect")
+    try:
+        canonical = gateway.canonical_shop(shop)
+    except InstallRejected as exc:
+        return _error(400, "invalid shop", str(exc))
+    token = sign(
+        LINK_SALT, {"platform": platform, "shop": canonical, "merchant": str(admin.merchant_id)}
+    )
+    query = urlencode({"shop": canonical, LINK_PARAM: token})
+    return jsonify(
+        install_url=f"{run.settings.public_url}/install/{platform}?{query}",
+        expires_in=LINK_MAX_AGE_SECONDS,
+    )
+
+
+def _verified_link(
+    gateway: StorefrontGateway, platform: str, shop: str, token: str | None
+) -> Link | None:
+    """The install's link to a merchant (None: there is none); InvalidLink if it is forged,
+    expired, or for another platform or store than this install's."""
+    if token is None:
+        return None
+    value = unsign(LINK_SALT, token, LINK_MAX_AGE_SECONDS)
+    if not isinstance(value, dict) or value.get("platform") != platform:
+        raise InvalidLink
+    try:
+        canonical = gateway.canonical_shop(shop)
+        merchant = str(UUID(str(value.get("merchant"))))
+    except (InstallRejected, ValueError):
+        raise InvalidLink from None
+    if value.get("shop") != canonical:
+        raise InvalidLink
+    return Link(merchant, canonical)
 
 
 def _posted_fields(body: object) -> dict[str, str] | None:
@@ -227,24 +338,32 @@ def _posted_fields(body: object) -> dict[str, str] | None:
     return fields
 
 
-def _posted_state(platform: str, token: str | None, max_age: int) -> str | None:
-    """The store a SERVER_POST state was issued for, if the state is intact, fresh enough
-    and for this platform."""
+def _posted_state(platform: str, token: str | None, max_age: int) -> Issued | None:
+    """The store a SERVER_POST state was issued for (and the linked merchant), if the state
+    is intact, fresh enough and for this platform."""
     value = unsign(POSTED_STATE_SALT, token, max_age)
     if not isinstance(value, dict) or value.get("platform") != platform:
         return None
     shop = value.get("shop")
-    return shop if isinstance(shop, str) and shop else None
+    if not isinstance(shop, str) or not shop:
+        return None
+    return Issued(shop, _merchant(value))
+
+
+def _merchant(state: dict[str, object]) -> UUID | None:
+    # Signed by us, so well formed; absent unless an admin's link started the install.
+    merchant = state.get("merchant")
+    return UUID(merchant) if isinstance(merchant, str) else None
 
 
 def _land(run: Runtime, platform: str) -> BaseResponse:
     """The browser's return after a SERVER_POST install: on to the shop's admin page if the
     posted callback connected it. Changes nothing."""
-    shop = _posted_state(platform, request.args.get("state"), LANDING_MAX_AGE_SECONDS)
-    if shop is None:
+    issued = _posted_state(platform, request.args.get("state"), LANDING_MAX_AGE_SECONDS)
+    if issued is None:
         return _error(401, "install session missing or expired", "start the install again")
     with run.unit_of_work(read_only=True) as uow:
-        connection = uow.merchants.shop_by_domain(platform, shop)
+        connection = uow.merchants.shop_by_domain(platform, issued.value)
     if connection is None or not connection.active:
         # Declined by the merchant, or the store could not reach our callback.
         return _error(400, "install not completed", "approve patronkit in your store again")
@@ -252,30 +371,55 @@ def _land(run: Runtime, platform: str) -> BaseResponse:
     return redirect(f"{run.settings.public_url}/admin?{urlencode(query)}", code=302)
 
 
-def _issued_state(platform: str) -> str | None:
-    """The nonce from our signed cookie, if present, intact, fresh and for this platform."""
+def _issued_state(platform: str) -> Issued | None:
+    """The nonce from our signed cookie (and the linked merchant and store), if present,
+    intact, fresh and for this platform."""
     value = unsign(STATE_SALT, request.cookies.get(STATE_COOKIE), STATE_MAX_AGE_SECONDS)
     if not isinstance(value, dict) or value.get("platform") != platform:
         return None
     state = value.get("state")
-    return state if isinstance(state, str) and state else None
+    if not isinstance(state, str) or not state:
+        return None
+    shop = value.get("shop")
+    return Issued(state, _merchant(value), shop if isinstance(shop, str) else None)
 
 
-def _connect(run: Runtime, platform: str, installation: Installation) -> UUID:
+def _connect_or_refuse(
+    run: Runtime, platform: str, installation: Installation, merchant_id: UUID | None
+) -> Response | None:
+    """Connect the store (to the linked merchant, if any); an error answer if that merchant
+    cannot have it."""
+    try:
+        _connect(run, platform, installation, merchant_id)
+    except StoreOfAnotherMerchant as exc:
+        log.info("install refused (platform %s): %s", platform, exc)
+        return _error(409, "store connected elsewhere", str(exc))
+    except NotFound:
+        return _error(400, "install rejected", "the merchant of this install link is gone")
+    return None
+
+
+def _connect(
+    run: Runtime, platform: str, installation: Installation, merchant_id: UUID | None = None
+) -> UUID:
     """Create or re-activate the connection in one unit of work; the owning merchant's id."""
     try:
-        merchant_id = _connect_once(run, platform, installation)
+        owner = _connect_once(run, platform, installation, merchant_id)
     except IntegrityError:
         # Two first installs of one store raced and the other created the connection:
         # a second pass finds it and updates it instead.
-        merchant_id = _connect_once(run, platform, installation)
-    log.info("installed %s shop %s (merchant %s)", platform, installation.domain, merchant_id)
-    return merchant_id
+        owner = _connect_once(run, platform, installation, merchant_id)
+    log.info("installed %s shop %s (merchant %s)", platform, installation.domain, owner)
+    return owner
 
 
-def _connect_once(run: Runtime, platform: str, installation: Installation) -> UUID:
+def _connect_once(
+    run: Runtime, platform: str, installation: Installation, merchant_id: UUID | None
+) -> UUID:
     with run.unit_of_work() as uow:
-        shop = connect_shop(uow, platform, installation, run.sealer, utcnow())
+        shop = connect_shop(
+            uow, platform, installation, run.sealer, utcnow(), merchant_id=merchant_id
+        )
         uow.commit()
         return shop.merchant_id
 

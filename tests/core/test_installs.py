@@ -1,13 +1,18 @@
-"""connect_shop: first install makes a merchant; re-install re-activates the same connection."""
+"""connect_shop: first install makes a merchant (or joins the one named); re-install
+re-activates the same connection; a store never moves between merchants."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from uuid import uuid4
+
+import pytest
 
 from patronkit.core.crypto import FernetSealer
-from patronkit.core.domain.merchant import ShopConnection, ShopStatus
-from patronkit.core.installs import connect_shop
+from patronkit.core.domain.errors import NotFound
+from patronkit.core.domain.merchant import Merchant, ShopConnection, ShopStatus
+from patronkit.core.installs import StoreOfAnotherMerchant, connect_shop
 from patronkit.core.store.unit_of_work import SqlUnitOfWork
 from patronkit.core.storefront import Installation
 
@@ -104,3 +109,51 @@ def test_nothing_is_written_without_the_callers_commit(
         connect_shop(work, "teststore", installation(), sealer, T0)
     with uow() as work:
         assert work.merchants.shop_by_domain("teststore", "acme.example") is None
+
+
+def test_a_store_named_for_a_merchant_joins_it_as_its_next_storefront(
+    uow: Callable[[], SqlUnitOfWork], sealer: FernetSealer
+) -> None:
+    first = connect(uow, sealer, installation(), T0)
+    other = Installation("second.example", {"access_token": "tok-9"}, name="Second Store")
+    with uow() as work:
+        second = connect_shop(work, "teststore", other, sealer, T0, merchant_id=first.merchant_id)
+        work.commit()
+
+    assert second.merchant_id == first.merchant_id
+    with uow() as work:
+        shops = work.tenant(first.merchant_id).shops.list()
+        assert sorted(s.domain for s in shops) == ["acme.example", "second.example"]
+        assert work.merchants.get(first.merchant_id).name == "Acme Outdoor"  # not renamed
+
+
+def test_a_store_is_never_moved_to_another_merchant(
+    uow: Callable[[], SqlUnitOfWork], sealer: FernetSealer
+) -> None:
+    first = connect(uow, sealer, installation(), T0)
+    stranger = Merchant(name="Someone Else")
+    with uow() as work:
+        work.merchants.add(stranger)
+        work.commit()
+
+    with uow() as work, pytest.raises(StoreOfAnotherMerchant):
+        connect_shop(work, "teststore", installation("tok-2"), sealer, T0, merchant_id=stranger.id)
+    shop = stored(uow)
+    assert (shop.merchant_id, shop.credentials(sealer)) == (
+        first.merchant_id,
+        {"access_token": "tok-1"},
+    )
+
+    with uow() as work:  # its own merchant may re-install it
+        connect_shop(
+            work, "teststore", installation("tok-3"), sealer, T0, merchant_id=first.merchant_id
+        )
+        work.commit()
+    assert stored(uow).credentials(sealer) == {"access_token": "tok-3"}
+
+
+def test_naming_a_merchant_that_does_not_exist_connects_nothing(
+    uow: Callable[[], SqlUnitOfWork], sealer: FernetSealer
+) -> None:
+    with uow() as work, pytest.raises(NotFound):
+        connect_shop(work, "teststore", installation(), sealer, T0, merchant_id=uuid4())

@@ -137,6 +137,30 @@ def test_a_stale_report_is_corrected_in_the_store_that_sent_it(world: World) -> 
     assert domain == "b.example" and push.state is ConsentState.UNSUBSCRIBED
 
 
+def test_a_store_that_newly_has_a_known_person_receives_cores_consent(world: World) -> None:
+    deliver(
+        world,
+        "a-1",
+        customer_payload("a1", T0, email="ana@example.com", consent=("subscribed", "single", T0)),
+    )
+    assert world.gateway.pushes == []  # store b does not know her yet
+
+    # She opens an account in store b, which says nothing about her consent.
+    deliver(world, "b-1", customer_payload("b1", T0, email="ana@example.com"), shop="b")
+    [(domain, push)] = world.gateway.pushes
+    assert (domain, push.customer_remote_id) == ("b.example", "b1")
+    assert (push.state, push.occurred_at) == (ConsentState.SUBSCRIBED, T0)
+
+    # Later reports from b about her, still silent on consent, push nothing more.
+    deliver(
+        world,
+        "b-2",
+        customer_payload("b1", T0 + timedelta(minutes=1), email="ana@example.com"),
+        shop="b",
+    )
+    assert len(world.gateway.pushes) == 1
+
+
 def test_an_unreadable_payload_is_kept_as_failed_and_changes_nothing(world: World) -> None:
     from patronkit.sync.inbox import Delivery
 

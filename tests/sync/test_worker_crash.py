@@ -11,8 +11,6 @@ sweep, run here with a clock past the grace period, hands out what is still pend
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -26,10 +24,8 @@ from patronkit.bootstrap import Runtime, build_runtime
 from patronkit.config import Settings
 from patronkit.core.crypto import FernetSealer
 from patronkit.core.domain.consent import Channel, ConsentState
-from patronkit.core.domain.values import utcnow
 from patronkit.core.store import tables
 from patronkit.core.store.unit_of_work import SqlUnitOfWork
-from patronkit.sync.engine import INBOX_GRACE
 from patronkit.sync.inbox import Delivery
 from patronkit.sync.tables import inbox, outbox
 from tests.sync.workerfakes import (
@@ -40,49 +36,11 @@ from tests.sync.workerfakes import (
     status_counts,
     wait_until,
 )
+from tests.worker_process import WorkerProcess, sweep_past_grace
 
-ROOT = Path(__file__).resolve().parents[2]
 T0 = datetime(2026, 7, 1, 10, 0, tzinfo=UTC)
 CUSTOMERS = 60  # three deliveries each: 180 (the suite's time budget; any number works)
 KEY = FernetSealer.generate_key()
-
-
-class WorkerProcess:
-    """One `patronkit worker` subprocess; the test holds its handle and stops only it."""
-
-    def __init__(self, env: dict[str, str], log: Path) -> None:
-        self.log = log
-        self.killed = False
-        with log.open("ab") as out:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "tests.sync.workerfakes", "worker", "--workers", "2"],
-                cwd=ROOT,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-
-    def check_running(self) -> None:
-        """Fail at once, with its log, if the worker exited by itself (say, it cannot start)."""
-        if not self.killed and self.process.poll() is not None:
-            raise AssertionError(
-                f"{self.log.name} exited with {self.process.returncode}:\n"
-                + self.log.read_text()[-3000:]
-            )
-
-    def kill(self) -> None:
-        self.killed = True
-        self.process.kill()  # SIGKILL: no handler, no cleanup, no graceful anything
-        self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
 
 
 @dataclass
@@ -101,7 +59,8 @@ class Site:
     def start_worker(self, **options: str) -> WorkerProcess:
         env = dict(self.env)
         env.update({f"PATRONKIT_TESTSTORE_{k.upper()}": v for k, v in options.items()})
-        worker = WorkerProcess(env, self.tmp_path / f"worker-{len(self.workers) + 1}.log")
+        log = self.tmp_path / f"worker-{len(self.workers) + 1}.log"
+        worker = WorkerProcess(env, log, module="tests.sync.workerfakes")
         self.workers.append(worker)
         return worker
 
@@ -118,11 +77,7 @@ class Site:
 
     def sweep_past_grace(self) -> tuple[int, int]:
         """The periodic sweep, run now as if the grace period had passed."""
-        self.web.sync.clock = lambda: utcnow() + INBOX_GRACE + timedelta(seconds=1)
-        try:
-            return self.web.sync.sweep()
-        finally:
-            self.web.sync.clock = utcnow
+        return sweep_past_grace(self.web.sync)
 
 
 @pytest.fixture

@@ -340,6 +340,13 @@ class ShopifyGateway(StorefrontGateway):
 
     # -- install -------------------------------------------------------------------------
 
+    def canonical_shop(self, shop: str) -> str:
+        """``name.myshopify.com``, however the merchant typed it (what connections key on)."""
+        try:
+            return normalize_shop_domain(shop)
+        except InvalidShopDomain as exc:
+            raise InstallRejected(str(exc)) from None
+
     def begin_install(self, shop_domain: str, callback_url: str, state: str) -> str:
         try:
             url = oauth.build_authorize_url(

@@ -173,6 +173,7 @@ class CostLimiter:
         self._next_sequence = 0
         self._applied_sequence = -1
         self._blocked_until = float("-inf")
+        self._holds = 0  # how many holds so far: a sleeper can tell whether one came meanwhile
         self._learned: OrderedDict[str, int] = OrderedDict()
 
     def expected_cost(self, query_key: str, hint: float | None = None) -> float:
@@ -187,6 +188,7 @@ class CostLimiter:
             available = self._estimate_locked(now)
             shortfall = min(cost + SAFETY_MARGIN_POINTS, self._maximum) - available
             wait = max(shortfall / self._rate, self._blocked_until - now, 0.0)
+            holds = self._holds
             self._available = available - cost
             self._as_of = now
             reservation = Reservation(query_key, cost, self._next_sequence)
@@ -195,7 +197,20 @@ class CostLimiter:
         if wait > 0:
             logger.debug("shopify graphql: pacing %.2fs for %.0f points", wait, cost)
             self._sleep(wait)
+        self._wait_out_holds_since(holds)
         return reservation
+
+    def _wait_out_holds_since(self, seen: int) -> None:
+        """A Retry-After that another request heard while this one slept holds this one too:
+        without looking again, it would wake at the old time and call inside the new pause."""
+        while True:
+            with self._lock:
+                if self._holds == seen:
+                    return
+                seen = self._holds
+                wait = self._blocked_until - self._clock()
+            if wait > 0:
+                self._sleep(wait)
 
     def settle(self, reservation: Reservation, cost: QueryCost | None) -> None:
         with self._lock:
@@ -220,6 +235,7 @@ class CostLimiter:
         """Make every ``acquire`` wait until ``seconds`` from now (Retry-After)."""
         with self._lock:
             self._blocked_until = max(self._blocked_until, self._clock() + seconds)
+            self._holds += 1
 
     @property
     def in_flight(self) -> int:

@@ -4,7 +4,9 @@ The library signs requests (HTTP Basic over HTTPS, OAuth 1.0a over plain HTTP) a
 ``requests`` responses; this module adds what a sync engine needs on top:
 
 * retries with full-jitter exponential backoff for throttling (429), server errors (5xx) and
-  network failures, honouring ``Retry-After``; then `WooCommerceUnavailable`;
+  network failures, honouring ``Retry-After``; then `WooCommerceUnavailable`. A Retry-After
+  holds every request to the store in this process, not only the one that heard it (a
+  `StorePause` shared by the clients of one store);
 * the port's error types directly (401/403 → `StoreAccessRevoked`, so a stream that fails
   half way raises what sync already handles);
 * page streaming that follows ``X-WP-TotalPages``.
@@ -27,6 +29,7 @@ from typing import Any
 import requests
 from woocommerce import API
 
+from patronkit.adapters.woocommerce.pause import StorePause
 from patronkit.core.storefront import StoreAccessRevoked, StoreUnavailable
 
 logger = logging.getLogger(__name__)
@@ -90,7 +93,10 @@ class WooCommerceClient:
         retry: RetryPolicy | None = None,
         sleep: Sleep = time.sleep,
         rng: random.Random | None = None,
+        pause: StorePause | None = None,
     ) -> None:
+        """`pause`: the store's pause shared with its other clients (default: this client's
+        own, which only its own requests respect)."""
         self.site_url = site_url
         self._api = API(
             url=site_url,
@@ -105,6 +111,7 @@ class WooCommerceClient:
         self._retry = retry or RetryPolicy()
         self._sleep = sleep
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not secrecy
+        self._pause = pause or StorePause()
 
     def __repr__(self) -> str:
         return f"WooCommerceClient({self.site_url!r})"
@@ -134,8 +141,11 @@ class WooCommerceClient:
         """A 2xx response, or the matching error after retrying what is worth retrying."""
         label = f"{method} {endpoint}"
         attempts = self._retry.max_attempts
+        slept = 0  # the latest of the store's pauses this request has waited out
         for attempt in range(attempts):
+            slept = self._wait_for_store(label, slept)
             retry_after: float | None = None
+            held = slept
             try:
                 response = self._send(method, endpoint, params, data)
             except requests.RequestException as exc:
@@ -154,16 +164,34 @@ class WooCommerceClient:
                         f"{label}: {reason} {code or ''}".rstrip(), response.status_code, code
                     )
                 retry_after = retry_after_seconds(response.headers.get("Retry-After"))
+                if retry_after is not None:
+                    held = self._pause.hold(retry_after)
             if attempt + 1 >= attempts:
                 break
             if retry_after is not None and retry_after >= MAX_RETRY_AFTER_SECONDS:
                 break  # the store asks for a long pause: give up now, sync retries later
-            delay = (
-                retry_after if retry_after is not None else self._retry.backoff(attempt, self._rng)
-            )
+            if retry_after is not None:
+                delay, slept = retry_after, held
+            else:
+                delay = self._retry.backoff(attempt, self._rng)
             logger.info("woocommerce %s: %s, retrying in %.1fs", label, reason, delay)
             self._sleep(delay)
         raise WooCommerceUnavailable(f"{label}: gave up after {attempt + 1} attempts ({reason})")
+
+    def _wait_for_store(self, label: str, slept: int) -> int:
+        """Wait out a pause another request to this store was told to take (a long one is
+        left to the caller's own retry, as when we are told so ourselves); the generation
+        of the pause now waited out. Looks again after each sleep: a request told to wait
+        meanwhile extended the pause, and waking at the old time would call inside it."""
+        while True:
+            remaining, generation = self._pause.wait_time(slept)
+            if remaining >= MAX_RETRY_AFTER_SECONDS:
+                raise WooCommerceUnavailable(f"{label}: the store asked to wait {remaining:.0f}s")
+            if remaining <= 0:
+                return generation
+            logger.info("woocommerce %s: the store asked to wait, %.1fs left", label, remaining)
+            self._sleep(remaining)
+            slept = generation
 
     def _send(
         self,

@@ -36,6 +36,7 @@ from patronkit.adapters.woocommerce.client import (
     WooCommerceRequestError,
     WooCommerceUnavailable,
 )
+from patronkit.adapters.woocommerce.pause import StorePauses
 from patronkit.adapters.woocommerce.site_url import InvalidSiteUrl, normalize_site_url
 from patronkit.core.storefront import (
     ConsentPush,
@@ -98,6 +99,8 @@ class WooCommerceGateway(StorefrontGateway):
         self.config = config or WooCommerceConfig()
         self._sleep = sleep
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not secrecy
+        # One per store: a Retry-After heard by one worker thread holds them all.
+        self._pauses = StorePauses()
 
     def __repr__(self) -> str:
         return f"WooCommerceGateway(app_name={self.config.app_name!r})"
@@ -110,8 +113,9 @@ class WooCommerceGateway(StorefrontGateway):
         return self._client(shop.api_url or shop.domain, key, secret)
 
     def _client(self, site_url: str, key: str, secret: str) -> WooCommerceClient:
+        site = normalize_site_url(site_url)
         return WooCommerceClient(
-            normalize_site_url(site_url),
+            site,
             key,
             secret,
             timeout=self.config.timeout,
@@ -119,6 +123,7 @@ class WooCommerceGateway(StorefrontGateway):
             retry=self.config.retry,
             sleep=self._sleep,
             rng=self._rng,
+            pause=self._pauses.get(site),
         )
 
     # -- inbound webhooks ------------------------------------------------------------------

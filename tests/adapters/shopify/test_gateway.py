@@ -160,6 +160,13 @@ def test_install_for_a_real_shop_points_at_the_shop() -> None:
         gateway.begin_install("evil.example.com", CALLBACK, "n")
 
 
+def test_a_shop_is_keyed_by_its_myshopify_domain_however_it_is_typed() -> None:
+    gateway = ShopifyGateway(ShopifyAppConfig("id", "secret", SCOPES))
+    assert gateway.canonical_shop("https://Real-Shop.myshopify.com/") == "real-shop.myshopify.com"
+    with pytest.raises(InstallRejected):
+        gateway.canonical_shop("evil.example.com")
+
+
 def test_install_rejects_a_wrong_state(gateway: ShopifyGateway, sim: ShopifySimulator) -> None:
     params = install_via_code_flow(gateway, sim)
     with pytest.raises(InstallRejected):

@@ -279,6 +279,21 @@ def test_hold_blocks_acquire(clock: FakeClock) -> None:
     assert clock.sleeps == [4.5]
 
 
+def test_a_hold_that_comes_while_waiting_is_waited_out_too(clock: FakeClock) -> None:
+    held_meanwhile: list[bool] = []
+
+    def sleep(seconds: float) -> None:
+        if not held_meanwhile:  # another request hears a Retry-After while this one sleeps
+            held_meanwhile.append(True)
+            limiter.hold(6.0)
+        clock.sleep(seconds)
+
+    limiter = CostLimiter(clock=clock, sleep=sleep)
+    limiter.hold(2.0)
+    limiter.acquire(QUERY, hint=1)
+    assert clock.sleeps == [2.0, 4.0]  # woke at the old time, then waited for the new hold
+
+
 @responses.activate
 def test_throttled_is_retried_after_the_bucket_refills(clock: FakeClock) -> None:
     throttled = {

@@ -342,7 +342,10 @@ class ShopActions:
         discount_codes: list[str] | None = None,
         paid: bool = False,
         currency: str | None = None,
+        email: str | None = None,
     ) -> Order:
+        """An order by a customer, or (`customer_id` None) a guest checkout, which names its
+        buyer only by the `email` typed at checkout."""
         with self.state.lock:
             customer = self.customer(customer_id) if customer_id is not None else None
             now = now_utc()
@@ -350,7 +353,7 @@ class ShopActions:
                 id=self.state.next_order_id(),
                 number=self.state.next_order_number(),
                 customer_id=customer.id if customer else None,
-                email=customer.email if customer else None,
+                email=customer.email if customer else email,
                 created_at=now,
                 updated_at=now,
                 processed_at=now,

@@ -60,7 +60,9 @@ def create_admin_api_blueprint(shop: Shop) -> Blueprint:
         shop.stats.count("graphql_requests")
         if not API_VERSION.match(version):
             return json_response({"errors": "Not Found"}, 404)
-        fault = shop.faults.take()
+        fault, ignored_retry_after = shop.faults.take()
+        if ignored_retry_after:
+            shop.stats.count("retry_after_ignored")
         if fault is not None:
             shop.stats.count(f"fault_{fault.status}")
             return fault_response(fault)

@@ -263,6 +263,7 @@ def create_control_blueprint(shop: Shop) -> Blueprint:  # noqa: PLR0915 - one ro
             discount_codes=body.get("discount_codes"),
             paid=bool(body.get("paid", False)),
             currency=body.get("currency"),
+            email=body.get("email"),
         )
         return json_response(order_state(order), 201)
 

@@ -1,13 +1,22 @@
-"""Injected HTTP faults and request counters for the Admin API."""
+"""Injected HTTP faults and request counters for the Admin API.
+
+A request arriving while a served 429's Retry-After has not yet passed is a limit violation,
+unless it arrived within RACE_ALLOWANCE_SECONDS of the 429: a client with several requests in
+flight cannot recall those it sent before the answer came.
+"""
 
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter, deque
 from dataclasses import dataclass
 from typing import Any
 
 FAULT_STATUSES = (429, 500, 502, 503)
+# Longer than a loopback round trip plus a busy client's reaction, far shorter than any
+# Retry-After: an immediate retry that ignores the header is still caught on its next try.
+RACE_ALLOWANCE_SECONDS = 0.05
 
 
 @dataclass
@@ -22,6 +31,8 @@ class FaultInjector:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._planned: deque[Fault] = deque()
+        self._blocked_from = 0.0
+        self._blocked_until = 0.0
 
     def plan(self, status: int, count: int = 1, retry_after: float = 2.0) -> None:
         if status not in FAULT_STATUSES:
@@ -32,10 +43,18 @@ class FaultInjector:
     def clear(self) -> None:
         with self._lock:
             self._planned.clear()
+            self._blocked_from = self._blocked_until = 0.0
 
-    def take(self) -> Fault | None:
+    def take(self) -> tuple[Fault | None, bool]:
+        """The fault to serve (if any), and whether the request ignored a Retry-After."""
         with self._lock:
-            return self._planned.popleft() if self._planned else None
+            now = time.monotonic()
+            ignored = self._blocked_from <= now < self._blocked_until
+            fault = self._planned.popleft() if self._planned else None
+            if fault is not None and fault.status == 429:
+                self._blocked_from = now + RACE_ALLOWANCE_SECONDS
+                self._blocked_until = now + fault.retry_after
+            return fault, ignored
 
     @property
     def remaining(self) -> int:
@@ -72,7 +91,10 @@ class RequestStats:
             "oauth_requests": counts.get("oauth_requests", 0),
             "unauthorized": counts.get("unauthorized", 0),
             "faults_served": faults,
-            "limit_violations": counts.get("throttled", 0),
+            # Requests made while told to wait: throttled by the bucket, or within a
+            # served Retry-After.
+            "limit_violations": counts.get("throttled", 0) + counts.get("retry_after_ignored", 0),
+            "retry_after_ignored": counts.get("retry_after_ignored", 0),
             "max_cost_exceeded": counts.get("max_cost_exceeded", 0),
             "points_spent": counts.get("points_spent", 0),
         }

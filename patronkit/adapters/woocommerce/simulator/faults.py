@@ -3,7 +3,8 @@
 WooCommerce core has no rate limit, but hosts, CDNs and security plugins in front of a
 store answer 429 (with Retry-After) or 5xx bursts; the body is then an HTML page from
 the host, not WordPress JSON. A request arriving before a served Retry-After has passed
-is counted as a violation.
+is counted as a violation, unless it arrived within RACE_ALLOWANCE_SECONDS of the 429: a
+client with several requests in flight cannot recall those it sent before the answer came.
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ from dataclasses import dataclass
 from typing import Any
 
 FAULT_STATUSES = (429, 500, 502, 503, 504)
+# Longer than a loopback round trip plus a busy client's reaction, far shorter than any
+# Retry-After: an immediate retry that ignores the header is still caught on its next try.
+RACE_ALLOWANCE_SECONDS = 0.05
 
 
 @dataclass
@@ -29,6 +33,7 @@ class FaultInjector:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._planned: deque[Fault] = deque()
+        self._blocked_from = 0.0
         self._blocked_until = 0.0
 
     def plan(self, status: int, count: int = 1, retry_after: float = 2.0) -> None:
@@ -40,15 +45,16 @@ class FaultInjector:
     def clear(self) -> None:
         with self._lock:
             self._planned.clear()
-            self._blocked_until = 0.0
+            self._blocked_from = self._blocked_until = 0.0
 
     def take(self) -> tuple[Fault | None, bool]:
         """The fault to serve (if any), and whether the request ignored a Retry-After."""
         with self._lock:
             now = time.monotonic()
-            ignored = now < self._blocked_until
+            ignored = self._blocked_from <= now < self._blocked_until
             fault = self._planned.popleft() if self._planned else None
             if fault is not None and fault.status == 429:
+                self._blocked_from = now + RACE_ALLOWANCE_SECONDS
                 self._blocked_until = now + fault.retry_after
             return fault, ignored
 

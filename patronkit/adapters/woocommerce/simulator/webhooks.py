@@ -108,6 +108,9 @@ class DeliveryRecord:
     error: str | None
     at: float
     disabled_webhook: bool = False
+    # The order in which the action was queued (None for pings): deliveries whose action_seq
+    # is lower than one already sent were overtaken (reordering made visible to tests).
+    action_seq: int | None = None
 
 
 @dataclass(order=True)
@@ -403,6 +406,7 @@ class WebhookDispatcher:
                 action.kind, webhook=webhook, arg=action.arg, hook_id=hook_id, result=result, ok=ok
             )
             record.disabled_webhook = disabled
+            record.action_seq = action.seq
             if (
                 ok
                 and action.kind == "delivery"

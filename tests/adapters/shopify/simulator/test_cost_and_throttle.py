@@ -13,6 +13,7 @@ from patronkit.adapters.shopify.simulator.cost import (
     connection_multiplier,
     requested_cost,
 )
+from patronkit.adapters.shopify.simulator.faults import RACE_ALLOWANCE_SECONDS
 from patronkit.adapters.shopify.simulator.graphql_api import admin_schema
 
 from .conftest import GraphQL
@@ -139,3 +140,26 @@ def test_injected_faults(simulator: ShopifySimulator, token: str) -> None:
     stats = requests.get(f"{simulator.url}/_simulator/stats", timeout=5).json()
     assert stats["api"]["faults_served"] == {"429": 2, "503": 1, "500": 1, "502": 1}
     assert stats["api"]["graphql_requests"] == 6
+
+
+def test_calling_within_a_served_retry_after_is_a_limit_violation(
+    simulator: ShopifySimulator, token: str
+) -> None:
+    simulator.inject_faults(429, retry_after=0.5)
+
+    def call() -> int:
+        response = requests.post(
+            simulator.graphql_url(),
+            json={"query": "{ shop { id } }"},
+            headers={"X-Shopify-Access-Token": token},
+            timeout=5,
+        )
+        return response.status_code
+
+    assert call() == 429
+    time.sleep(2 * RACE_ALLOWANCE_SECONDS)  # later than any request already on its way
+    assert call() == 200  # answered, but the client had been told to wait
+    assert simulator.stats()["api"]["limit_violations"] == 1
+    time.sleep(0.5)
+    assert call() == 200
+    assert simulator.stats()["api"]["retry_after_ignored"] == 1

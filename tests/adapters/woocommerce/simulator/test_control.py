@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import requests
@@ -14,6 +15,7 @@ from patronkit.adapters.woocommerce.simulator import (
     cli,
     running_simulator,
 )
+from patronkit.adapters.woocommerce.simulator.faults import RACE_ALLOWANCE_SECONDS
 
 from .conftest import Receiver
 
@@ -100,6 +102,7 @@ def test_faults_retry_after_and_counters(simulator: WooCommerceSimulator, wcapi:
     limited = wcapi.get("customers")
     assert limited.status_code == 429 and limited.headers["Retry-After"] == "5"
     assert limited.headers["Content-Type"].startswith("text/html")  # the host's page, not WP
+    time.sleep(2 * RACE_ALLOWANCE_SECONDS)  # later than any request already on its way
     assert [wcapi.get("customers").status_code for _ in range(3)] == [503, 503, 200]
     stats = requests.get(f"{control}/stats", timeout=5).json()
     assert stats["api"]["faults_served"] == {"429": 1, "503": 2}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import email.policy
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid, parseaddr
@@ -22,6 +23,10 @@ from patronkit.mail.transport import MailTransport, PermanentMailError
 log = logging.getLogger(__name__)
 
 TASK_NAME = "mail.send_to_customer"
+TASK_MANY = "mail.send_to_customers"
+# Messages per job of a bulk send (a re-consent campaign): small jobs, and arguments of a
+# few hundred kilobytes at most.
+PER_JOB = 500
 # SMTP's own line limit: links stay on one line, readable and clickable, never encoded.
 _POLICY = email.policy.default.clone(max_line_length=998)
 
@@ -62,9 +67,21 @@ class MailJobs:
             content = MailContent(subject, body, unsubscribe)
             self.deliver(UUID(merchant_id), UUID(customer_id), content)
 
+        def send_to_customers(merchant_id: str, messages: list[list[str | None]]) -> None:
+            # No retry of the whole job (that would write twice to those already written to):
+            # a message that fails goes back to the queue as a job of its own, with retries.
+            for customer_id, subject, body, unsubscribe in messages:
+                assert customer_id is not None and subject is not None and body is not None
+                content = MailContent(subject, body, unsubscribe)
+                try:
+                    self.deliver(UUID(merchant_id), UUID(customer_id), content)
+                except MailNotSent:
+                    self.send_to_customer(UUID(merchant_id), UUID(customer_id), content)
+
         self._task = huey.task(name=TASK_NAME, retries=retries, retry_delay=retry_delay_seconds)(
             send_to_customer
         )
+        self._many_task = huey.task(name=TASK_MANY)(send_to_customers)
 
     def send_to_customer(self, merchant_id: UUID, customer_id: UUID, content: MailContent) -> None:
         """Queue one message to a customer's current email address."""
@@ -75,6 +92,17 @@ class MailJobs:
             content.body,
             content.unsubscribe_url,
         )
+
+    def send_to_customers(
+        self, merchant_id: UUID, messages: Sequence[tuple[UUID, MailContent]]
+    ) -> None:
+        """Queue many messages (one per customer) in jobs of PER_JOB."""
+        rows = [
+            [str(customer_id), content.subject, content.body, content.unsubscribe_url]
+            for customer_id, content in messages
+        ]
+        for start in range(0, len(rows), PER_JOB):
+            self._many_task(str(merchant_id), rows[start : start + PER_JOB])
 
     def deliver(self, merchant_id: UUID, customer_id: UUID, content: MailContent) -> bool:
         """The job's body: False if there is no one to write to (erased, no email)."""

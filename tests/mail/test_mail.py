@@ -272,3 +272,20 @@ def test_mail_from_needs_an_address(clean_db: sa.Engine) -> None:
     )
     with pytest.raises(ValueError, match="mail_from"):
         make()
+
+
+def test_a_bulk_send_writes_each_once_and_retries_only_the_failed_one(
+    person: tuple[sa.Engine, Merchant, Customer],
+) -> None:
+    engine, merchant, first = person
+    second = Customer.create(merchant.id, email="second@example.com")
+    with SqlUnitOfWork(engine) as uow:
+        uow.tenant(merchant.id).customers.add(second)
+        uow.commit()
+    transport = FlakyTransport(failures=1)  # the first message's first try fails
+    jobs(engine, transport, retries=2).send_to_customers(
+        merchant.id, [(first.id, CONTENT), (second.id, CONTENT)]
+    )
+    # second went out in the bulk job; first was re-queued on its own and then sent.
+    assert sorted(str(m["To"]) for m in transport.sent) == sorted([ADDRESS, "second@example.com"])
+    assert transport.attempts == 3

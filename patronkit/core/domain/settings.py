@@ -48,6 +48,11 @@ DEFAULT_TEXTS: Mapping[str, str] = {
     "link_invalid": "This link is invalid or has expired.",
     "confirm_subject": "Please confirm your subscription",
     "confirm_body": "Please confirm that you want to hear from us by opening this link:",
+    "reconsent_subject": "We have updated our marketing consent",
+    "reconsent_body": (
+        "We have changed how we describe the messages we send. To keep hearing from us, "
+        "please confirm your choice on this page:"
+    ),
     "preferences_subject": "Your marketing preferences",
     "preferences_body": "You can see and change your marketing preferences here at any time:",
 }

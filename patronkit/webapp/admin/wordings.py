@@ -31,6 +31,7 @@ from patronkit.webapp.admin.blueprint import bp
 from patronkit.webapp.admin.customers import PAGE_SIZE, page_number
 from patronkit.webapp.admin.guard import admin_url, current
 from patronkit.webapp.admin.scope import reading, writing
+from patronkit.webapp.storefront.services import storefront
 
 Group = tuple[Channel, str, str]  # channel, purpose, locale
 
@@ -97,10 +98,15 @@ def ask_reconsent(wording_id: UUID) -> ResponseReturnValue:
                 now=utcnow(),
             )
             scope.uow.commit()
+            asked = scope.campaigns.outstanding(campaign, limit=campaign.target_count)
     except NotFound:
         abort(404)
     except DomainError as exc:
         return _wording_page(wording_id, error=str(exc), status=409)
+    # Each asked customer gets their preference link, where the new wording can be accepted.
+    storefront().notifier.send_reconsent_requests(
+        campaign.merchant_id, [ref.id for ref in asked], campaign.locale
+    )
     return redirect(
         admin_url("admin.campaign", campaign_id=campaign.id, notice="reconsent-recorded"), 303
     )

@@ -8,6 +8,7 @@ the storefront, however often someone types their address into a form.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from uuid import UUID
 
 from patronkit.core.domain.consent import Channel
@@ -62,6 +63,20 @@ class MailNotifier:
         self.mail.send_to_customer(
             merchant_id, customer_id, MailContent(texts["preferences_subject"], body, manage)
         )
+
+    def send_reconsent_requests(
+        self, merchant_id: UUID, customer_ids: Sequence[UUID], locale: str
+    ) -> None:
+        """Ask customers to consent again under a materially changed wording: each gets their
+        preference link, where the current wording is shown and can be accepted. Asked by the
+        merchant, so the per-person limit of the public forms does not apply."""
+        texts = self._texts(merchant_id, locale)
+        messages = []
+        for customer_id in customer_ids:
+            manage = self._preference_url(merchant_id, customer_id, locale)
+            body = f"{texts['reconsent_body']}\n\n{manage}\n"
+            messages.append((customer_id, MailContent(texts["reconsent_subject"], body, manage)))
+        self.mail.send_to_customers(merchant_id, messages)
 
     def _preference_url(self, merchant_id: UUID, customer_id: UUID, locale: str) -> str:
         return preference_url(

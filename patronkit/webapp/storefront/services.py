@@ -35,6 +35,7 @@ _lock = threading.Lock()
 @dataclass(frozen=True)
 class Storefront:
     capture: ConsentCapture
+    notifier: MailNotifier
     preferences: ShopperPreferences
     origins: OriginPolicy
     per_ip: RateLimiter
@@ -63,6 +64,7 @@ def storefront() -> Storefront:
             )
             found = Storefront(
                 capture=ConsentCapture(run.sync, notifier),
+                notifier=notifier,
                 preferences=ShopperPreferences(run.sync),
                 origins=OriginPolicy(lambda: run.unit_of_work(read_only=True)),
                 per_ip=_limiter("STOREFRONT_LIMIT_PER_IP"),

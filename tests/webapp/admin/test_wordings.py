@@ -3,8 +3,10 @@ change, whose "needs re-consent" state follows the ledger."""
 
 from __future__ import annotations
 
+import email.policy
 import re
 from datetime import timedelta
+from email.parser import BytesParser
 
 from flask.testing import FlaskClient
 
@@ -115,6 +117,12 @@ def test_re_consent_lists_whoever_still_holds_an_older_subscription(
     campaign_page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert 'id="waiting-count">1<' in campaign_page and f"fay{alpha.marker}" in campaign_page
     assert f"ann{alpha.marker}" not in campaign_page  # in the earlier campaign, not this one
+    # fay (and nobody else) was emailed her preference link, where v2 can be accepted.
+    [mail] = sorted((runtime.settings.data_dir / "outbox").glob("*.eml"))
+    message = BytesParser(policy=email.policy.default).parse(mail.open("rb"))
+    assert message["To"] == f"fay{alpha.marker}"
+    assert message["Subject"] == "We have updated our marketing consent"
+    assert "/p/" in message.get_content() and message["List-Unsubscribe"]
     fay_page = get(client, session, f"/admin/customers/{alpha.customer_id('fay')}")
     assert "Needs re-consent" in fay_page
     # Nobody is left to ask.

@@ -174,6 +174,7 @@ class CostLimiter:
         self._applied_sequence = -1
         self._blocked_until = float("-inf")
         self._holds = 0  # how many holds so far: a sleeper can tell whether one came meanwhile
+        self._corrections = 0  # how many reports showed fewer points than modelled
         self._learned: OrderedDict[str, int] = OrderedDict()
 
     def expected_cost(self, query_key: str, hint: float | None = None) -> float:
@@ -182,23 +183,31 @@ class CostLimiter:
             return self._expected_cost_locked(query_key, hint)
 
     def acquire(self, query_key: str, hint: float | None = None) -> Reservation:
-        with self._lock:
-            now = self._clock()
-            cost = min(self._expected_cost_locked(query_key, hint), self._maximum)
-            available = self._estimate_locked(now)
-            shortfall = min(cost + SAFETY_MARGIN_POINTS, self._maximum) - available
-            wait = max(shortfall / self._rate, self._blocked_until - now, 0.0)
-            holds = self._holds
-            self._available = available - cost
-            self._as_of = now
-            reservation = Reservation(query_key, cost, self._next_sequence)
-            self._in_flight[reservation.sequence] = cost
-            self._next_sequence += 1
-        if wait > 0:
+        while True:
+            with self._lock:
+                now = self._clock()
+                cost = min(self._expected_cost_locked(query_key, hint), self._maximum)
+                available = self._estimate_locked(now)
+                shortfall = min(cost + SAFETY_MARGIN_POINTS, self._maximum) - available
+                wait = max(shortfall / self._rate, self._blocked_until - now, 0.0)
+                holds, corrections = self._holds, self._corrections
+                self._available = available - cost
+                self._as_of = now
+                reservation = Reservation(query_key, cost, self._next_sequence)
+                self._in_flight[reservation.sequence] = cost
+                self._next_sequence += 1
+            if wait <= 0:
+                return reservation
             logger.debug("shopify graphql: pacing %.2fs for %.0f points", wait, cost)
             self._sleep(wait)
-        self._wait_out_holds_since(holds)
-        return reservation
+            self._wait_out_holds_since(holds)
+            with self._lock:
+                if self._corrections == corrections:
+                    return reservation
+                # While we slept Shopify reported a smaller or slower bucket than the one this
+                # wait was planned on (a plan change, or our first report): plan again.
+                self._in_flight.pop(reservation.sequence, None)
+                self._available += reservation.cost
 
     def _wait_out_holds_since(self, seen: int) -> None:
         """A Retry-After that another request heard while this one slept holds this one too:
@@ -223,13 +232,17 @@ class CostLimiter:
                 while len(self._learned) > _LEARNED_COSTS_LIMIT:
                     self._learned.popitem(last=False)
             if cost.throttle is not None and reservation.sequence > self._applied_sequence:
+                now = self._clock()
+                modelled, rate = self._estimate_locked(now), self._rate
                 self._applied_sequence = reservation.sequence
                 self._maximum = cost.throttle.maximum_available
                 self._rate = max(cost.throttle.restore_rate, _MIN_RESTORE_RATE)
                 unanswered = sum(self._in_flight.values())
                 self._available = cost.throttle.currently_available - unanswered
                 # Stamped now, not when Shopify measured it: under-counts refill (safe side).
-                self._as_of = self._clock()
+                self._as_of = now
+                if self._available < modelled - SAFETY_MARGIN_POINTS or self._rate < rate:
+                    self._corrections += 1
 
     def hold(self, seconds: float) -> None:
         """Make every ``acquire`` wait until ``seconds`` from now (Retry-After)."""

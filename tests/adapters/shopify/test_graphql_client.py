@@ -482,3 +482,25 @@ def test_operation_name() -> None:
     assert operation_name("\n  query PatronkitX($a: Int) { x }") == "PatronkitX"
     assert operation_name("mutation Y { y }") == "Y"
     assert operation_name("{ shop { id } }") == "anonymous"
+
+
+def test_a_sleeper_plans_again_when_a_report_shows_a_slower_bucket(clock: FakeClock) -> None:
+    """A wait planned on the old restore rate would end too early once Shopify reports a
+    slower one (a plan change): the request would then arrive at an empty bucket."""
+    reported: list[bool] = []
+
+    def sleep(seconds: float) -> None:
+        if not reported:
+            reported.append(True)
+            # The second request's answer arrives while the third waits: 10 points/s now.
+            limiter.settle(second, QueryCost(10, 10, ThrottleStatus(1000, 0, 10)))
+        clock.sleep(seconds)
+
+    limiter = CostLimiter(clock=clock, sleep=sleep)
+    first, second = limiter.acquire(QUERY, hint=10), limiter.acquire(QUERY, hint=10)
+    limiter.settle(first, QueryCost(10, 10, ThrottleStatus(1000, 0, 50)))
+    limiter.acquire("query Big { shop { id } }", hint=100)
+    # Enough time for 100 points (and the margin) at the rate Shopify reported last.
+    assert sum(clock.sleeps) >= (100 + SAFETY_MARGIN_POINTS) / 10 - 1e-6
+    assert len(clock.sleeps) == 2  # the planned wait, then the rest at the new rate
+    assert limiter.in_flight == 1

@@ -6,6 +6,9 @@ platform's own simulator package."""
 from __future__ import annotations
 
 import threading
+import time
+from collections import deque
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Self
 
@@ -95,3 +98,54 @@ class LoopbackServer:
 
     def _close(self) -> None:
         """Release what the simulator holds (delivery threads, state)."""
+
+
+# -- injected faults -------------------------------------------------------------------------
+
+# Longer than a loopback round trip plus a busy client's reaction, far shorter than any
+# Retry-After: an immediate retry that ignores the header is still caught on its next try.
+RACE_ALLOWANCE_SECONDS = 0.05
+
+
+@dataclass
+class Fault:
+    status: int
+    retry_after: float = 2.0
+
+
+class FaultInjector:
+    """Answers the next N API requests with a chosen failure instead of the real answer."""
+
+    def __init__(self, statuses: tuple[int, ...]) -> None:
+        self.statuses = statuses
+        self._lock = threading.Lock()
+        self._planned: deque[Fault] = deque()
+        self._blocked_from = 0.0
+        self._blocked_until = 0.0
+
+    def plan(self, status: int, count: int = 1, retry_after: float = 2.0) -> None:
+        if status not in self.statuses:
+            raise ValueError(f"fault status must be one of {self.statuses}")
+        with self._lock:
+            self._planned.extend(Fault(status, retry_after) for _ in range(count))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._planned.clear()
+            self._blocked_from = self._blocked_until = 0.0
+
+    def take(self) -> tuple[Fault | None, bool]:
+        """The fault to serve (if any), and whether the request ignored a Retry-After."""
+        with self._lock:
+            now = time.monotonic()
+            ignored = self._blocked_from <= now < self._blocked_until
+            fault = self._planned.popleft() if self._planned else None
+            if fault is not None and fault.status == 429:
+                self._blocked_from = now + RACE_ALLOWANCE_SECONDS
+                self._blocked_until = now + fault.retry_after
+            return fault, ignored
+
+    @property
+    def remaining(self) -> int:
+        with self._lock:
+            return len(self._planned)

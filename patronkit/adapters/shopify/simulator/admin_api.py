@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, request
 
+from patronkit.adapters.simulation import Fault
+
 from .context import RequestContext
-from .faults import Fault
 
 if TYPE_CHECKING:
     from .shop import Shop

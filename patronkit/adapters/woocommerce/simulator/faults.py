@@ -10,58 +10,17 @@ client with several requests in flight cannot recall those it sent before the an
 from __future__ import annotations
 
 import threading
-import time
-from collections import Counter, deque
-from dataclasses import dataclass
+from collections import Counter
 from typing import Any
 
+from patronkit.adapters.simulation import FaultInjector as SharedFaultInjector
+
 FAULT_STATUSES = (429, 500, 502, 503, 504)
-# Longer than a loopback round trip plus a busy client's reaction, far shorter than any
-# Retry-After: an immediate retry that ignores the header is still caught on its next try.
-RACE_ALLOWANCE_SECONDS = 0.05
 
 
-@dataclass
-class Fault:
-    status: int
-    retry_after: float = 2.0
-
-
-class FaultInjector:
-    """Answers the next N REST requests with a chosen failure instead of the real answer."""
-
+class FaultInjector(SharedFaultInjector):
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._planned: deque[Fault] = deque()
-        self._blocked_from = 0.0
-        self._blocked_until = 0.0
-
-    def plan(self, status: int, count: int = 1, retry_after: float = 2.0) -> None:
-        if status not in FAULT_STATUSES:
-            raise ValueError(f"fault status must be one of {FAULT_STATUSES}")
-        with self._lock:
-            self._planned.extend(Fault(status, retry_after) for _ in range(count))
-
-    def clear(self) -> None:
-        with self._lock:
-            self._planned.clear()
-            self._blocked_from = self._blocked_until = 0.0
-
-    def take(self) -> tuple[Fault | None, bool]:
-        """The fault to serve (if any), and whether the request ignored a Retry-After."""
-        with self._lock:
-            now = time.monotonic()
-            ignored = self._blocked_from <= now < self._blocked_until
-            fault = self._planned.popleft() if self._planned else None
-            if fault is not None and fault.status == 429:
-                self._blocked_from = now + RACE_ALLOWANCE_SECONDS
-                self._blocked_until = now + fault.retry_after
-            return fault, ignored
-
-    @property
-    def remaining(self) -> int:
-        with self._lock:
-            return len(self._planned)
+        super().__init__(FAULT_STATUSES)
 
 
 VIOLATIONS = (

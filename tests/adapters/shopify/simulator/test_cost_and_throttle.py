@@ -13,8 +13,8 @@ from patronkit.adapters.shopify.simulator.cost import (
     connection_multiplier,
     requested_cost,
 )
-from patronkit.adapters.shopify.simulator.faults import RACE_ALLOWANCE_SECONDS
 from patronkit.adapters.shopify.simulator.graphql_api import admin_schema
+from patronkit.adapters.simulation import RACE_ALLOWANCE_SECONDS
 
 from .conftest import GraphQL
 

@@ -10,12 +10,12 @@ import requests
 from click.testing import CliRunner
 from woocommerce import API
 
+from patronkit.adapters.simulation import RACE_ALLOWANCE_SECONDS
 from patronkit.adapters.woocommerce.simulator import (
     WooCommerceSimulator,
     cli,
     running_simulator,
 )
-from patronkit.adapters.woocommerce.simulator.faults import RACE_ALLOWANCE_SECONDS
 
 from .conftest import Receiver
 

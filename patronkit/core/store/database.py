@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 import weakref
 from collections.abc import Sequence
 from typing import Any
@@ -34,6 +35,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # Once checkpointed, the WAL is rewound and cut back to this size: left at its peak, its
+    # size would no longer tell `checkpoint_if_large` whether anything is left to copy.
+    cursor.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT_BYTES}")
     cursor.close()
 
 
@@ -150,14 +154,26 @@ class StatementWriter:
 # -- WAL checkpoints off the request path ----------------------------------------------------
 
 WAL_CHECKPOINT_BYTES = 4 * 1024 * 1024  # SQLite's own automatic threshold is ~1000 pages
+WAL_SIZE_LIMIT_BYTES = 1024 * 1024
+# Under steady writes the WAL is rewound only now and then, so its size stays past the
+# threshold for a while: without a pause every call would checkpoint (two fsyncs each).
+CHECKPOINT_MIN_INTERVAL_SECONDS = 1.0
 _checkpointing = threading.Lock()
+_last_checkpoint: dict[str, float] = {}
 
 
-def checkpoint_if_large(engine: sa.Engine, max_wal_bytes: int = WAL_CHECKPOINT_BYTES) -> bool:
-    """Checkpoint a file SQLite database's WAL if it grew past `max_wal_bytes`, without
-    blocking writers (PASSIVE). True if a checkpoint ran. No-op on other databases."""
+def checkpoint_if_large(
+    engine: sa.Engine,
+    max_wal_bytes: int = WAL_CHECKPOINT_BYTES,
+    min_interval: float = CHECKPOINT_MIN_INTERVAL_SECONDS,
+) -> bool:
+    """Checkpoint a file SQLite database's WAL if it grew past `max_wal_bytes` and the last
+    checkpoint is `min_interval` old, without blocking writers (PASSIVE). True if a
+    checkpoint ran. No-op on other databases."""
     path = engine.url.database if engine.dialect.name == "sqlite" else None
     if not path or path == ":memory:":
+        return False
+    if time.monotonic() - _last_checkpoint.get(path, -min_interval) < min_interval:
         return False
     try:
         if os.path.getsize(f"{path}-wal") < max_wal_bytes:
@@ -170,6 +186,7 @@ def checkpoint_if_large(engine: sa.Engine, max_wal_bytes: int = WAL_CHECKPOINT_B
         with engine.connect() as connection:
             # On the driver directly: through SQLAlchemy this would BEGIN a write transaction.
             connection.connection.dbapi_connection.execute("PRAGMA wal_checkpoint(PASSIVE)")  # type: ignore[union-attr]
+        _last_checkpoint[path] = time.monotonic()
         return True
     finally:
         _checkpointing.release()

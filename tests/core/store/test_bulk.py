@@ -66,26 +66,35 @@ def test_a_statement_writer_leaves_checkpoints_to_checkpoint_if_large(
     import os
     from pathlib import Path
 
-    from patronkit.core.store.database import checkpoint_if_large, make_engine
+    from patronkit.core.store.database import (
+        WAL_SIZE_LIMIT_BYTES,
+        checkpoint_if_large,
+        make_engine,
+    )
 
     path = Path(str(tmp_path)) / "wal.db"
     engine = make_engine(f"sqlite:///{path}")
     writer = StatementWriter(engine)
     try:
         writer.fetch("CREATE TABLE t (b BLOB)", ())
-        for _ in range(300):  # ~1.2 MB through the WAL, past SQLite's own threshold
+        for _ in range(400):  # ~1.6 MB through the WAL, past SQLite's own threshold
             writer.fetch("INSERT INTO t VALUES (randomblob(4000))", ())
         wal = Path(f"{path}-wal")
         size_before = wal.stat().st_size
-        assert size_before > 1_000_000  # nothing checkpointed on commit
+        assert size_before > 1_500_000  # nothing checkpointed on commit
         assert not checkpoint_if_large(engine, max_wal_bytes=size_before * 2)
         assert checkpoint_if_large(engine, max_wal_bytes=1)
-        # The checkpointed log is reused from its start by the next write.
+        assert not checkpoint_if_large(engine, max_wal_bytes=1)  # too soon after the last
+        # The checkpointed log is rewound by the next write and cut back to its limit, so
+        # that its size says again how much is left to checkpoint.
         writer.fetch("INSERT INTO t VALUES (randomblob(4000))", ())
-        assert wal.stat().st_size == size_before  # not grown: rewound, not appended
+        assert wal.stat().st_size <= WAL_SIZE_LIMIT_BYTES < size_before
+        assert not checkpoint_if_large(
+            engine, max_wal_bytes=WAL_SIZE_LIMIT_BYTES + 1, min_interval=0
+        )
         assert os.path.getsize(path) > 1_000_000  # the pages are in the database file
         with engine.connect() as connection:
-            assert connection.exec_driver_sql("SELECT count(*) FROM t").scalar() == 301
+            assert connection.exec_driver_sql("SELECT count(*) FROM t").scalar() == 401
     finally:
         writer.close()
         engine.dispose()

@@ -19,7 +19,9 @@ X-Shopify-Webhook-Id on every request, so every delivery is new to the inbox.
 1. Max throughput: wrk -t2 -c16 for --duration seconds, after a warm-up, on each server in
    turn, for --rounds rounds (bare, patronkit, bare, patronkit, ...; both servers stay up).
    Each round gives a ratio; the verdict is on the median, so that a burst of other work on
-   the machine during one measurement does not decide it. Target: patronkit / bare >= 0.5.
+   the machine during one measurement does not decide it. Before each measurement both
+   servers must be idle (patronkit's after-burst work must not slow the bare server's run).
+   Target: patronkit / bare >= 0.5.
 2. Latency at half of patronkit's max rate: an open-loop Python client (asyncio, in its own
    process; Debian's wrk has no -R) sends at a fixed rate and times each request from its
    *scheduled* send time to the last byte of the answer (no coordinated omission).
@@ -194,7 +196,7 @@ def serve(kind: str, port: int, spec: dict[str, Any]) -> None:
 
 
 @contextlib.contextmanager
-def server_process(kind: str, spec: dict[str, Any]) -> Iterator[str]:
+def server_process(kind: str, spec: dict[str, Any]) -> Iterator[tuple[str, int]]:
     port = free_port()
     process = subprocess.Popen(
         [
@@ -216,7 +218,7 @@ def server_process(kind: str, spec: dict[str, Any]) -> Iterator[str]:
         if process.stdout.readline().strip() != "ready":
             raise SystemExit(f"the {kind} server did not start")
         wait_for_port(port)
-        yield f"http://127.0.0.1:{port}{PATH}"
+        yield f"http://127.0.0.1:{port}{PATH}", process.pid
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -224,6 +226,25 @@ def server_process(kind: str, spec: dict[str, Any]) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_until_idle(pids: list[int], timeout: float = 10.0) -> None:
+    """Wait until the servers have finished what the last run left them (patronkit hands
+    stored deliveries to the queue and checkpoints the WAL after a burst): on 2 CPUs, that
+    work would otherwise slow whichever server is measured next."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        before = sum(cpu_seconds(pid) for pid in pids)
+        time.sleep(0.25)
+        if sum(cpu_seconds(pid) for pid in pids) - before < 0.01:  # under 4% of one CPU
+            return
+    print(f"WARNING: the servers were still busy after {timeout:.0f}s")
 
 
 def free_port() -> int:
@@ -514,16 +535,23 @@ def run(tmp: Path, duration: float, warmup: float, rounds: int, profile: str | N
             "key": shop.encryption_key,
             "profile": str(Path(profile).resolve()) if profile else None,
         }
-        with server_process("bare", {}) as bare_url, server_process("patronkit", spec) as url:
-            wrk_run(bare_url, write_script(tmp, "bare-warm", body, headers), warmup)
-            wrk_run(url, write_script(tmp, "ours-warm", body, headers), warmup)
+        with (
+            server_process("bare", {}) as (bare_url, bare_pid),
+            server_process("patronkit", spec) as (url, pid),
+        ):
+
+            def measure(target: str, name: str, seconds: float) -> dict[str, Any]:
+                wait_until_idle([bare_pid, pid])
+                return wrk_run(target, write_script(tmp, name, body, headers), seconds)
+
+            measure(bare_url, "bare-warm", warmup)
+            measure(url, "ours-warm", warmup)
             measured = []
             for number in range(rounds):
-                bare = wrk_run(
-                    bare_url, write_script(tmp, f"bare{number}", body, headers), duration
-                )
-                ours = wrk_run(url, write_script(tmp, f"ours{number}", body, headers), duration)
+                bare = measure(bare_url, f"bare{number}", duration)
+                ours = measure(url, f"ours{number}", duration)
                 measured.append((bare, ours))
+            wait_until_idle([bare_pid, pid])
             # The round with the median ratio stands for the run (the lower one of an even count).
             measured.sort(key=lambda pair: pair[1]["rate"] / pair[0]["rate"])
             bare, ours = measured[(len(measured) - 1) // 2]

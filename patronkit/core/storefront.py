@@ -120,6 +120,8 @@ class WebhookEnvelope:
     shop_domain: str
     topic: str
     triggered_at: datetime | None = None
+    # The platform's id of the event, the same on every redelivery, when its headers carry one.
+    event_id: str | None = None
 
 
 class StoreUnavailable(Exception):
@@ -235,9 +237,15 @@ class StorefrontGateway(abc.ABC):
     def verify_webhook(self, body: bytes, headers: Mapping[str, str], shop: ShopAccess) -> bool:
         """Whether the signature over the raw body is valid for this shop."""
 
-    @abc.abstractmethod
-    def delivery_key(self, headers: Mapping[str, str], body: bytes) -> str:
-        """A key equal for redeliveries of one event and distinct for distinct events."""
+    def delivery_key(self, envelope: WebhookEnvelope, body: bytes) -> str:
+        """A key equal for redeliveries of one event and distinct for distinct events.
+
+        Default: the topic and the event id. The topic is part of it because one event can be
+        sent under several topics. A platform whose headers carry no event id must override
+        this (e.g. with a digest of the body)."""
+        if not envelope.event_id:
+            raise InvalidWebhook("no event id in the headers")
+        return f"{envelope.topic}:{envelope.event_id}"
 
     @abc.abstractmethod
     def parse_webhook(self, topic: str, payload: Mapping[str, Any]) -> list[InboundChange]:

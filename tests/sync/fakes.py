@@ -73,14 +73,16 @@ class FakeGateway(StorefrontGateway):
         lowered = {k.lower(): v for k, v in headers.items()}
         if "x-test-shop" not in lowered or "x-test-topic" not in lowered:
             raise InvalidWebhook("missing X-Test-Shop or X-Test-Topic")
-        return WebhookEnvelope(lowered["x-test-shop"], lowered["x-test-topic"])
+        return WebhookEnvelope(
+            lowered["x-test-shop"], lowered["x-test-topic"], event_id=lowered.get("x-test-event")
+        )
 
     def verify_webhook(self, body: bytes, headers: Mapping[str, str], shop: ShopAccess) -> bool:
         given = {k.lower(): v for k, v in headers.items()}.get("x-test-signature", "")
         return hmac.compare_digest(given, sign(body, shop.credentials.get("webhook_secret", "")))
 
-    def delivery_key(self, headers: Mapping[str, str], body: bytes) -> str:
-        return {k.lower(): v for k, v in headers.items()}.get("x-test-event", "")
+    def delivery_key(self, envelope: WebhookEnvelope, body: bytes) -> str:
+        return envelope.event_id or ""
 
     def parse_webhook(self, topic: str, payload: Mapping[str, Any]) -> list[InboundChange]:
         if topic == "customer":

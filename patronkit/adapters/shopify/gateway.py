@@ -199,7 +199,14 @@ class ShopifyGateway(StorefrontGateway):
 
     def identify_webhook(self, headers: Mapping[str, str]) -> WebhookEnvelope:
         parsed = self._headers(headers)
-        return WebhookEnvelope(parsed.shop_domain, parsed.topic, parsed.triggered_at)
+        # Redeliveries of one event keep X-Shopify-Event-Id, but one event can fan out to
+        # several topics (a consent change fires customers/update and
+        # customers_email_marketing_consent/update with the same event id): the default
+        # delivery key, topic and event id, tells them apart. Webhook id is the fallback when
+        # no event id is sent.
+        return WebhookEnvelope(
+            parsed.shop_domain, parsed.topic, parsed.triggered_at, event_id=parsed.dedupe_key
+        )
 
     def verify_webhook(self, body: bytes, headers: Mapping[str, str], shop: ShopAccess) -> bool:
         # One app, one secret: every shop's webhooks are signed with the app's client secret.
@@ -207,14 +214,6 @@ class ShopifyGateway(StorefrontGateway):
             (v for k, v in headers.items() if k.lower() == webhooks.HMAC_HEADER.lower()), None
         )
         return webhooks.verify_webhook(body, signature, self.config.client_secret)
-
-    def delivery_key(self, headers: Mapping[str, str], body: bytes) -> str:
-        """``topic:event id``. Redeliveries of one event keep X-Shopify-Event-Id, but one
-        event can fan out to several topics (a consent change fires customers/update and
-        customers_email_marketing_consent/update with the same event id), so the id alone
-        would drop the second topic. Webhook id is the fallback when no event id is sent."""
-        parsed = self._headers(headers)
-        return f"{parsed.topic}:{parsed.dedupe_key}"
 
     def parse_webhook(self, topic: str, payload: Mapping[str, Any]) -> list[InboundChange]:
         return mapping.changes_from_webhook(topic, payload)

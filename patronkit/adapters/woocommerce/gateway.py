@@ -139,8 +139,9 @@ class WooCommerceGateway(StorefrontGateway):
     def verify_webhook(self, body: bytes, headers: Mapping[str, str], shop: ShopAccess) -> bool:
         return webhooks.verify_signature(body, headers, shop.credentials.get("webhook_secret"))
 
-    def delivery_key(self, headers: Mapping[str, str], body: bytes) -> str:
-        return webhooks.delivery_key(self._headers(headers).topic, body)
+    def delivery_key(self, envelope: WebhookEnvelope, body: bytes) -> str:
+        # Each redelivery has its own X-WC-Webhook-Delivery-ID: the content decides.
+        return webhooks.delivery_key(envelope.topic, body)
 
     def parse_webhook(self, topic: str, payload: Mapping[str, Any]) -> list[InboundChange]:
         return mapping.changes_from_webhook(topic, payload)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -66,19 +66,10 @@ def accept_many(
         ids.append(row_id)
     # The unique (shop, delivery key) decides, also against another process storing the
     # same delivery at the same moment: only the rows really inserted come back.
-    stored = insert_new(writer, inbox, rows, unique_on=("shop_id", "delivery_key"), returning="id")
+    stored = insert_new(writer, inbox, rows, unique_on=("shop_id", "delivery_key"), key="id")
     if len(stored) == len(rows):
         return ids
-    as_stored = _id_processor(writer.dialect)
-    return [
-        row_id if row_id is not None and as_stored(row_id) in stored else None for row_id in ids
-    ]
-
-
-def _id_processor(dialect: sa.Dialect) -> Callable[[UUID], object]:
-    """How the driver gives ids back (a hex string on SQLite, a UUID on PostgreSQL)."""
-    process = inbox.c.id.type._cached_bind_processor(dialect)
-    return process if process is not None else (lambda value: value)
+    return [row_id if row_id in stored else None for row_id in ids]
 
 
 def _row(row_id: UUID, delivery: Delivery, now: datetime) -> dict[str, object]:

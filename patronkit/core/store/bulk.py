@@ -46,22 +46,20 @@ class _CompiledInsert:
         self.column_list = ", ".join(_quoted(dialect, columns[name].name) for name in self.order)
         marker = "?" if dialect.paramstyle == "qmark" else "%s"
         self.values_group = f"({', '.join([marker] * len(self.order))})"
-        self._multi_row_sql: dict[tuple[int, str], str] = {}
+        self._multi_row_sql: dict[int, str] = {}
+        self.marker = marker
 
-    def multi_row_sql(self, count: int, returning: str) -> str:
-        """One INSERT of `count` rows with positional markers, returning a column of the rows
-        it really inserted."""
-        key = (count, returning)
-        sql = self._multi_row_sql.get(key)
+    def multi_row_sql(self, count: int) -> str:
+        """One INSERT of `count` rows with positional markers."""
+        sql = self._multi_row_sql.get(count)
         if sql is None:
             # Names come from our table definitions and values are bound: nothing from input.
             sql = (
                 f"INSERT INTO {self.table_name} ({self.column_list}) VALUES "  # noqa: S608
-                f"{', '.join([self.values_group] * count)}{self.conflict_clause} "
-                f"RETURNING {returning}"
+                f"{', '.join([self.values_group] * count)}{self.conflict_clause}"
             )
             if len(self._multi_row_sql) < 512:  # batch sizes repeat; bound the cache anyway
-                self._multi_row_sql[key] = sql
+                self._multi_row_sql[count] = sql
         return sql
 
     def flat_parameters(self, rows: Sequence[Row]) -> list[Any]:
@@ -107,6 +105,8 @@ class StatementRunner(Protocol):
 
     dialect: sa.Dialect
 
+    def execute(self, sql: str, parameters: Sequence[Any]) -> int: ...
+
     def fetch(self, sql: str, parameters: Sequence[Any]) -> list[tuple[Any, ...]]: ...
 
 
@@ -116,18 +116,39 @@ def insert_new(
     rows: Sequence[Row],
     *,
     unique_on: tuple[str, ...],
-    returning: str,
+    key: str,
 ) -> set[Any]:
     """INSERT the rows that do not clash with a stored row on `unique_on`, in one statement;
-    the `returning` values (as the driver gives them back) of those really inserted.
+    the `key` values of those really inserted. `key` must be new for every row (a fresh id):
+    a stored row with one of them can only be this statement's.
 
     One statement instead of a look-up then an insert: for the webhook inbox, that look-up
-    cost more than the write it guarded; and one statement needs no BEGIN or COMMIT."""
+    cost more than the write it guarded; and one statement needs no BEGIN or COMMIT. No
+    RETURNING either: SQLite hands rows back one step at a time, and each step gives up the
+    interpreter lock and queues to take it back. The row count says whether every row went
+    in; only when some clashed does a second statement find which."""
     if not rows:
         return set()
     compiled = _compiled(runner.dialect, table, unique_on)
-    sql = compiled.multi_row_sql(len(rows), _quoted(runner.dialect, returning))
-    return {value for (value,) in runner.fetch(sql, compiled.flat_parameters(rows))}
+    parameters = compiled.flat_parameters(rows)
+    inserted = runner.execute(compiled.multi_row_sql(len(rows)), parameters)
+    if inserted == len(rows):
+        return {row[key] for row in rows}
+    if inserted == 0:
+        return set()
+    width = len(compiled.order)
+    position = compiled.order.index(key)
+    as_sent = {parameters[i * width + position]: row[key] for i, row in enumerate(rows)}
+    found = runner.fetch(
+        f"SELECT {_quoted(runner.dialect, table.c[key].name)} "  # noqa: S608 (names are ours)
+        f"FROM {compiled.table_name} "
+        f"WHERE {_quoted(runner.dialect, table.c[key].name)} "
+        f"IN ({', '.join([compiled.marker] * len(as_sent))})",
+        list(as_sent),
+    )
+    # The driver gives the key back as it was bound (a hex string on SQLite, a UUID on
+    # PostgreSQL): map it back to the caller's value.
+    return {as_sent[value] for (value,) in found}
 
 
 def bulk_insert(

@@ -6,7 +6,7 @@ import os
 import threading
 import time
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -110,8 +110,19 @@ class StatementWriter:
         self._queue = _WRITER_LOCKS.get(engine)
         self._raw: Any = None
 
+    def execute(self, sql: str, parameters: Sequence[Any]) -> int:
+        """Run one statement as a transaction of its own; how many rows it changed."""
+        count: int = self._run(sql, parameters, lambda cursor: cursor.rowcount)
+        return count
+
     def fetch(self, sql: str, parameters: Sequence[Any]) -> list[tuple[Any, ...]]:
         """Run one statement as a transaction of its own; the rows it returns."""
+        rows: list[tuple[Any, ...]] = self._run(
+            sql, parameters, lambda cursor: list(cursor.fetchall())
+        )
+        return rows
+
+    def _run(self, sql: str, parameters: Sequence[Any], result: Callable[[Any], Any]) -> Any:
         raw = self._connection()
         if self._queue is not None:
             self._queue.acquire()
@@ -119,7 +130,7 @@ class StatementWriter:
             cursor = raw.cursor()
             try:
                 cursor.execute(sql, parameters)
-                return list(cursor.fetchall())
+                return result(cursor)
             finally:
                 cursor.close()
         except self.dialect.loaded_dbapi.Error as exc:

@@ -63,12 +63,22 @@ class _CompiledInsert:
         return sql
 
     def flat_parameters(self, rows: Sequence[Row]) -> list[Any]:
-        processors = self.processors
-        return [
-            proc(row.get(name)) if proc else row.get(name)
-            for row in rows
-            for name, proc in processors
-        ]
+        """Every row's values in column order, converted for the driver. A value object is
+        converted once per call: a batch's rows share most of theirs (one shop, one time),
+        and converting was most of the cost of a small batch."""
+        flat: list[Any] = []
+        converted: dict[tuple[int, int], Any] = {}
+        for row in rows:
+            for index, (name, process) in enumerate(self.processors):
+                value = row.get(name)
+                if process is None:
+                    flat.append(value)
+                    continue
+                key = (index, id(value))  # the rows keep the values alive: ids stay unique
+                if key not in converted:
+                    converted[key] = process(value)
+                flat.append(converted[key])
+        return flat
 
     def parameters(self, rows: Sequence[Row]) -> list[Any]:
         processors = self.processors

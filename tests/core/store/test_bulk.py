@@ -100,3 +100,26 @@ def test_a_statement_writer_leaves_checkpoints_to_checkpoint_if_large(
     finally:
         writer.close()
         engine.dispose()
+
+
+def test_shared_values_are_converted_once_and_alike(
+    clean_db: sa.Engine, shop: ShopConnection
+) -> None:
+    from patronkit.core.store.bulk import _compiled
+
+    compiled = _compiled(clean_db.dialect, inbox, ("shop_id", "delivery_key"))
+    rows = [_row(shop, "a"), _row(shop, "b"), {**_row(shop, "c"), "received_at": None}]
+    assert rows[0]["received_at"] is not rows[1]["received_at"]  # equal values, two objects
+    rows[1]["enqueued_at"] = rows[0]["enqueued_at"]  # the same object
+    expected = [
+        process(row.get(name)) if process else row.get(name)
+        for row in rows
+        for name, process in compiled.processors
+    ]
+
+    def comparable(value: object) -> object:
+        # Binary values come wrapped (a memoryview for SQLite, psycopg's Binary, which does
+        # not compare by content): compare what they hold.
+        return bytes(value) if isinstance(value, memoryview) else repr(value)
+
+    assert list(map(comparable, compiled.flat_parameters(rows))) == list(map(comparable, expected))

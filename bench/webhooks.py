@@ -2,8 +2,8 @@
 
     python bench/webhooks.py [--quick] [--duration S] [--profile FILE]
 
-Two servers, one after the other, each in its own process under the same WSGI server
-(waitress, threads=8), on loopback:
+Two servers side by side, each in its own process under the same WSGI server as
+`patronkit serve` (webapp/serving.make_server: waitress, 8 threads), on loopback:
 
 * patronkit: `create_app(runtime=build_runtime(settings))` on the embedded default (SQLite
   database and SQLite Huey queue in a temporary folder), one merchant with a Shopify
@@ -53,9 +53,10 @@ from typing import Any
 
 import _common
 
+from patronkit.webapp.serving import THREADS
+
 RATIO_TARGET = 0.5
 P99_TARGET_MS = 25.0
-THREADS = 8
 WRK_THREADS = 2
 WRK_CONNECTIONS = 16
 PATH = "/webhooks/shopify"
@@ -174,15 +175,13 @@ class ProfiledApp:
 
 
 def serve(kind: str, port: int, spec: dict[str, Any]) -> None:
-    from waitress.server import create_server
+    from patronkit.webapp.serving import make_server
 
     # Saturation is the point of the throughput run: no "Task queue depth" warning per request.
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     app = bare_app() if kind == "bare" else patronkit_app(spec)
     profiled = ProfiledApp(app) if spec.get("profile") else None
-    server = create_server(
-        profiled or app, host="127.0.0.1", port=port, threads=THREADS, ident="bench"
-    )
+    server = make_server(profiled or app, host="127.0.0.1", port=port, ident="bench")
 
     def stop(*_: object) -> None:
         server.close()
@@ -511,7 +510,8 @@ def main() -> None:
 def run(tmp: Path, duration: float, warmup: float, rounds: int, profile: str | None) -> None:
     print(f"$ {_common.command_line()}")
     print(
-        f"waitress threads={THREADS} for both servers; wrk -t{WRK_THREADS} -c{WRK_CONNECTIONS}; "
+        f"waitress threads={THREADS} for both servers (as patronkit serve); "
+        f"wrk -t{WRK_THREADS} -c{WRK_CONNECTIONS}; "
         f"{rounds} round(s) of {duration:.0f}s per server after {warmup:.0f}s warm-up; loopback; "
         f"{os.cpu_count()} CPUs shared by server and load generator"
     )
@@ -553,8 +553,8 @@ def run(tmp: Path, duration: float, warmup: float, rounds: int, profile: str | N
                 measured.append((bare, ours))
             wait_until_idle([bare_pid, pid])
             # The round with the median ratio stands for the run (the lower one of an even count).
-            measured.sort(key=lambda pair: pair[1]["rate"] / pair[0]["rate"])
-            bare, ours = measured[(len(measured) - 1) // 2]
+            by_ratio = sorted(measured, key=lambda pair: pair[1]["rate"] / pair[0]["rate"])
+            bare, ours = by_ratio[(len(by_ratio) - 1) // 2]
             rate = ours["rate"] / 2
             latency = open_loop(url, tmp, body, headers, rate, warmup, duration)
         counts = database_counts(db_url, data_dir / "queue.db")
@@ -564,7 +564,7 @@ def run(tmp: Path, duration: float, warmup: float, rounds: int, profile: str | N
     print(
         _common.table(
             (
-                "round (by ratio)",
+                "round",
                 "bare req/s",
                 "patronkit req/s",
                 "ratio",

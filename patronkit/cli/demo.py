@@ -183,13 +183,12 @@ def _wait_for_stop() -> None:
 
 @contextlib.contextmanager
 def _running(folder: Path, port: int, customers: int) -> Iterator[Demo]:
-    from waitress.server import create_server
-
     from patronkit.adapters.shopify.simulator import running_simulator
     from patronkit.cli.common import migrated_runtime
     from patronkit.config import ConfigError, Settings
     from patronkit.sync.queue import BackgroundWorkers
     from patronkit.webapp import create_app
+    from patronkit.webapp.serving import make_server
 
     app_url = f"http://{LOOPBACK}:{port}"
     with contextlib.ExitStack() as stack:
@@ -228,9 +227,7 @@ def _running(folder: Path, port: int, customers: int) -> Iterator[Demo]:
         runtime = migrated_runtime(settings)
         stack.callback(_close_runtime, runtime)
         try:
-            server = create_server(
-                create_app(runtime=runtime), host=LOOPBACK, port=port, threads=8, ident="patronkit"
-            )
+            server = make_server(create_app(runtime=runtime), host=LOOPBACK, port=port)
         except OSError as exc:
             raise click.ClickException(
                 f"cannot listen on {LOOPBACK}:{port} ({exc.strerror}); try --port 0"

@@ -18,20 +18,17 @@ from patronkit.sync.queue import make_consumer
 @click.option("--workers", default=2, show_default=True, help="Job consumer threads.")
 def serve(host: str | None, port: int | None, worker: bool, workers: int) -> None:
     """Run the web app, and the worker beside it (migrations are applied first)."""
-    from waitress.server import create_server
-
     from patronkit.webapp import create_app
+    from patronkit.webapp.serving import make_server
 
     settings = load_settings()
     runtime = migrated_runtime(settings)
-    server = create_server(
+    server = make_server(
         create_app(runtime=runtime),
         host=host or settings.host,
         port=port or settings.port,
-        threads=8,
-        ident="patronkit",
-        # Waitress drops X-Forwarded-For; behind PATRONKIT_TRUSTED_PROXIES the app reads it.
-        clear_untrusted_proxy_headers=settings.trusted_proxies == 0,
+        # Behind PATRONKIT_TRUSTED_PROXIES the app reads X-Forwarded-For itself.
+        trust_forwarded=settings.trusted_proxies > 0,
     )
     click.echo(f"patronkit listening on http://{host or settings.host}:{port or settings.port}")
     if not worker:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from types import TracebackType
 from typing import Self
 from uuid import UUID
@@ -105,6 +106,15 @@ class CustomerRepository(ScopedRepository):
     @abc.abstractmethod
     def by_links(self, shop_id: UUID, remote_ids: Sequence[str]) -> dict[str, Customer]:
         """Many customers by their ids in one store: {remote id: customer} for those found."""
+
+    @abc.abstractmethod
+    def forget_in_store(self, shop_id: UUID, remote_id: str, at: datetime) -> None:
+        """Remember that a store deleted its record `remote_id`: stores do not reuse ids, so a
+        report of it arriving later (late or out of order) is stale."""
+
+    @abc.abstractmethod
+    def deleted_in_store(self, shop_id: UUID, remote_ids: Sequence[str]) -> set[str]:
+        """Of these ids in one store, those it deleted."""
 
     @abc.abstractmethod
     def by_emails(self, emails: Sequence[str]) -> dict[str, Customer]:

@@ -62,10 +62,13 @@ def apply_changes(
             shop.mark_uninstalled(now)
             result.uninstalled = True
         elif change.kind is ChangeKind.CUSTOMER_DELETED and change.remote_id:
-            customer = uow.tenant(shop.merchant_id).customers.by_link(shop.id, change.remote_id)
+            customers = uow.tenant(shop.merchant_id).customers
+            customer = customers.by_link(shop.id, change.remote_id)
             # The store dropped its record; the person and their consent history stay in core.
             if customer is not None:
                 customer.unlink(shop.id)
+            # Remembered even if we never saw the record: its creation may still be on its way.
+            customers.forget_in_store(shop.id, change.remote_id, now)
         elif change.kind in _PRIVACY:
             apply_privacy_request(uow, shop, change, now)
         else:
@@ -139,13 +142,20 @@ def apply_customers(
 
     Each is found by its store link, then by email, or created; then its profile (if the
     report carries one) and its consents are applied. A report naming nobody we could ever
-    reach or match (no email, no phone, unknown link) is ignored.
+    reach or match (no email, no phone, unknown link) is ignored, and so is a report of a
+    record the store has deleted. Returns the customers of the reports applied, in order
+    (None for one ignored for naming nobody).
     """
     customers = uow.tenant(shop.merchant_id).customers
+    # A report of a record the store has deleted is older than the deletion: linking it again
+    # would bring back a record the store no longer has.
+    deleted = customers.deleted_in_store(shop.id, [remote.remote_id for remote in remotes])
     cleaned = [
         (remote, _clean_email(remote.email, result), _clean_phone(remote.phone, result))
         for remote in remotes
+        if remote.remote_id not in deleted
     ]
+    result.ignored += len(remotes) - len(cleaned)
     by_remote = customers.by_links(shop.id, [remote.remote_id for remote in remotes])
     by_email = customers.by_emails(
         [email for remote, email, _ in cleaned if email and remote.remote_id not in by_remote]

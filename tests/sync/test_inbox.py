@@ -15,12 +15,19 @@ from tests.sync.fakes import customer_payload
 T0 = datetime(2026, 7, 1, 10, 0, tzinfo=UTC)
 
 
-def deliver(world: World, key: str, payload: dict[str, object], *, shop: str = "a") -> bool:
+def deliver(
+    world: World,
+    key: str,
+    payload: dict[str, object],
+    *,
+    shop: str = "a",
+    topic: str = "customer",
+) -> bool:
     import json
 
     target = world.shop_a if shop == "a" else world.shop_b
     return world.engine.receive(
-        Delivery(shop=target, delivery_key=key, topic="customer", body=json.dumps(payload).encode())
+        Delivery(shop=target, delivery_key=key, topic=topic, body=json.dumps(payload).encode())
     )
 
 
@@ -218,3 +225,52 @@ def test_an_order_that_arrives_before_its_buyer_is_attached_when_the_buyer_does(
         assert customer is not None
         [stored] = tenant.orders.for_customer(customer.id)
         assert stored.remote_id == "o1" and str(stored.total) == "42.5"
+
+
+# -- records a store deleted --------------------------------------------------------------------
+
+
+def test_a_late_report_of_a_record_the_store_deleted_does_not_link_it_again(world: World) -> None:
+    deliver(world, "a-1", customer_payload("a1", T0, email="ana@example.com"))
+    deliver(world, "a-del", {"id": "a1"}, topic="customer_deleted")
+    # An update sent before the deletion, delivered after it (Shopify does not keep order).
+    late = customer_payload(
+        "a1",
+        T0 + timedelta(minutes=1),
+        email="ana@example.com",
+        consent=("subscribed", "single", T0 + timedelta(minutes=1)),
+    )
+    deliver(world, "a-2", late)
+    with world.uow() as uow:
+        customer = uow.tenant(world.merchant.id).customers.by_email("ana@example.com")
+        assert customer is not None  # the person stays in core
+        assert customer.links == []  # the deleted record is not linked again
+        assert customer.consent(Channel.EMAIL) is None  # nor does its stale report count
+    assert world.gateway.pushes == []
+    assert {row.status for row in rows(world, inbox)} == {Status.APPLIED}
+
+
+def test_a_deletion_that_overtakes_the_creation_wins(world: World) -> None:
+    deliver(world, "a-del", {"id": "a9"}, topic="customer_deleted")
+    deliver(world, "a-1", customer_payload("a9", T0, email="bob@example.com"))
+    with world.uow() as uow:
+        assert uow.tenant(world.merchant.id).customers.by_email("bob@example.com") is None
+
+
+def test_a_record_made_again_under_a_new_id_is_linked(world: World) -> None:
+    deliver(world, "a-1", customer_payload("a1", T0, email="ana@example.com"))
+    deliver(world, "a-del", {"id": "a1"}, topic="customer_deleted")
+    deliver(world, "a-del-again", {"id": "a1"}, topic="customer_deleted")  # one record kept
+    deliver(world, "a-2", customer_payload("a2", T0 + timedelta(hours=1), email="ana@example.com"))
+    # The same id in another store is another record: not deleted there.
+    deliver(world, "b-1", customer_payload("a1", T0, email="ana@example.com"), shop="b")
+    with world.uow() as uow:
+        customer = uow.tenant(world.merchant.id).customers.by_email("ana@example.com")
+        assert customer is not None
+        assert sorted((link.shop_id, link.remote_id) for link in customer.links) == sorted(
+            [(world.shop_a.id, "a2"), (world.shop_b.id, "a1")]
+        )
+        deleted = uow.tenant(world.merchant.id).customers.deleted_in_store(
+            world.shop_a.id, ["a1", "a2"]
+        )
+        assert deleted == {"a1"}

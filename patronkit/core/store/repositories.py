@@ -7,6 +7,7 @@ writes before they are flushed), then the database.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -176,6 +177,29 @@ class SqlCustomerRepository(_Scoped, ports.CustomerRepository):
                 found[held_link.remote_id] = customer
         wanted = set(remote_ids)
         return {rid: c for rid, c in found.items() if rid in wanted}
+
+    def forget_in_store(self, shop_id: UUID, remote_id: str, at: datetime) -> None:
+        # Written at once, in this unit of work's transaction: a fact, not an aggregate.
+        if not self.deleted_in_store(shop_id, [remote_id]):
+            self.connection.execute(
+                t.deleted_store_records.insert().values(
+                    shop_id=shop_id,
+                    remote_id=remote_id,
+                    merchant_id=self.merchant_id,
+                    deleted_at=at,
+                )
+            )
+
+    def deleted_in_store(self, shop_id: UUID, remote_ids: Sequence[str]) -> set[str]:
+        if not remote_ids:
+            return set()
+        c = t.deleted_store_records.c
+        query = sa.select(c.remote_id).where(
+            c.merchant_id == self.merchant_id,
+            c.shop_id == shop_id,
+            c.remote_id.in_(list(remote_ids)),
+        )
+        return set(self.connection.scalars(query))
 
     def by_emails(self, emails: Sequence[str]) -> dict[str, Customer]:
         wanted = {normalize_email(e) for e in emails}

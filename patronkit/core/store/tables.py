@@ -91,6 +91,24 @@ store_links = sa.Table(
     sa.UniqueConstraint("customer_id", "shop_id", name="uq_store_links_customer_shop"),
 )
 
+# Records a store deleted. Stores do not reuse their ids, so any report of one of these that
+# arrives later (a late or out-of-order webhook) is stale and must not link it again.
+deleted_store_records = sa.Table(
+    "deleted_store_records",
+    metadata,
+    sa.Column(
+        "shop_id",
+        sa.Uuid,
+        sa.ForeignKey("shop_connections.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("remote_id", sa.String(255), primary_key=True),
+    sa.Column(
+        "merchant_id", sa.Uuid, sa.ForeignKey("merchants.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("deleted_at", UTCDateTime, nullable=False),
+)
+
 consent_events = sa.Table(
     "consent_events",
     metadata,

@@ -47,15 +47,15 @@ _c = t.customers.c
 
 
 def _live_events(merchant_id: UUID) -> sa.Select[Any]:
-    """The merchant's events of customers that were not merged away (a select to extend)."""
+    """The merchant's events of customers that were not merged away (a select to extend).
+
+    An anti-join on the few merged customers, not a join on every event's customer: on SQLite
+    the join's look-up per event was a third of the dashboard's time."""
+    merged = sa.select(_c.id).where(_c.merchant_id == merchant_id, _c.merged_into_id.is_not(None))
     return (
         sa.select()
-        .select_from(t.consent_events.join(t.customers, _c.id == _e.customer_id))
-        .where(
-            _e.merchant_id == merchant_id,
-            _c.merchant_id == merchant_id,
-            _c.merged_into_id.is_(None),
-        )
+        .select_from(t.consent_events)
+        .where(_e.merchant_id == merchant_id, _e.customer_id.not_in(merged))
     )
 
 
